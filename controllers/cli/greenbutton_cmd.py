@@ -1,0 +1,5 @@
+"""Placeholder: replaced by the module that owns this command."""
+
+
+def register(subparsers) -> None:
+    pass

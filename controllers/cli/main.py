@@ -1,0 +1,65 @@
+"""`emissions`: the project's command line.
+
+Each command group lives in its own module under controllers/cli/ and exposes
+`register(subparsers)`; this module only wires them together and turns errors into one readable
+line (the traceback is behind `--debug`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+
+# Command modules, in the order `emissions --help` lists them. A module that is missing is a bug,
+# so there is no try/except around the import.
+COMMAND_MODULES = (
+    "controllers.cli.demo_cmd",
+    "controllers.cli.greenbutton_cmd",
+    "controllers.cli.factors_cmd",
+    "controllers.cli.calc_cmd",
+    "controllers.cli.crypto_cmd",
+    "controllers.cli.chaincode_cmd",
+    "controllers.cli.devpeer_cmd",
+)
+
+
+class CliError(Exception):
+    """An error meant for the person at the terminal: its message is the whole story."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emissions",
+        description="Audited Scope 2 emissions for purchased electricity, anchored on Hyperledger Fabric.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.handler(args)
+    except KeyboardInterrupt:
+        print("emissions: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI's one place that turns errors into a line
+        if args.debug:
+            traceback.print_exc()
+        message = str(exc) or type(exc).__name__
+        print(f"emissions: error: {message}", file=sys.stderr)
+        if not args.debug and not isinstance(exc, CliError):
+            print("emissions: run with --debug for details", file=sys.stderr)
+        return 1
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
