@@ -13,6 +13,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from controllers.cli.errors import CliError
+
+__all__ = ["CliError", "build_parser", "main"]
+
 # Command modules, in the order `emissions --help` lists them. A module that is missing is a bug,
 # so there is no try/except around the import.
 COMMAND_MODULES = (
@@ -24,10 +28,6 @@ COMMAND_MODULES = (
     "controllers.cli.chaincode_cmd",
     "controllers.cli.devpeer_cmd",
 )
-
-
-class CliError(Exception):
-    """An error meant for the person at the terminal: its message is the whole story."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,5 @@
+import sys
+
+from controllers.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,127 @@
+"""`emissions factors lookup` and `emissions calc`, run through the CLI's main()."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from chaincode.emissions.units import kg_for
+from chaincode.emissions.rounding import round_kg
+from controllers.cli.main import main
+from controllers.greenbutton import write_feed
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def feed(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gb") / "pge.xml"
+    write_feed(path, seed=11, start=date(2024, 1, 1), days=75)
+    return path
+
+
+def test_lookup_table_for_pge(capsys):
+    code, out, err = run(capsys, "factors", "lookup", "--utility", "14328", "--year", "2024")
+    assert (code, err) == (0, "")
+    assert "Pacific Gas & Electric Co., EIA 14328, CA, NERC WECC" in out
+    assert "subregion: CAMX (WECC California)" in out
+    assert "eGRID2023 (data year 2023, published 2025-06) for 2024" in out
+    assert "CO2e 429.983" in out and "0.19504" in out
+    assert "renewable share  46.6 %" in out and "nuclear not counted" in out
+    assert "flagged" in out and "no supplier-specific or residual-mix factor" in out
+    assert "ambiguity        none" in out
+
+
+def test_lookup_json_for_con_edison(capsys):
+    code, out, _ = run(capsys, "factors", "lookup", "--utility", "4226", "--json")
+    document = json.loads(out)
+    assert code == 0
+    assert document["utility"]["name"] == "Consolidated Edison Co-NY Inc"
+    assert (document["location"]["level"], document["location"]["region"]) == ("subregion", "NYCW")
+    assert document["location"]["ambiguous"] is False
+    assert document["edition"]["edition"] == "eGRID2023" and document["year"] == 2023
+    assert document["market"]["status"] == "location-fallback" and document["market"]["fallback"] is True
+    assert document["location"]["rates_lb_per_mwh"]["co2e"] == str(Decimal(document["location"]["rates_lb_per_mwh"]["co2e"]))
+
+
+def test_lookup_reports_ambiguity(capsys):
+    code, out, _ = run(capsys, "factors", "lookup", "--utility", "6641", "--json")
+    location = json.loads(out)["location"]
+    assert code == 0 and location["ambiguous"] is True and len(location["candidates"]) > 1
+
+
+def test_lookup_with_registered_market_factor(capsys, tmp_path):
+    factors = tmp_path / "market.json"
+    factors.write_text(json.dumps([{
+        "utility_id": 14328, "year": 2023, "kind": "supplier-specific", "source": "PG&E power content label",
+        "rates": {"co2": "98", "ch4": "0.01", "n2o": "0.001", "co2e": "98.7"},
+    }]))
+    code, out, _ = run(capsys, "factors", "lookup", "--utility", "14328", "--market-factors", str(factors), "--json")
+    market = json.loads(out)["market"]
+    assert code == 0 and market["status"] == "supplier-specific" and market["rates_lb_per_mwh"]["co2e"] == "98.7"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("factors", "lookup", "--utility", "14328", "--year", "2019"),
+     "no eGRID edition applies to 2019: available editions are eGRID2023 (2023)"),
+    (("factors", "lookup", "--utility", "123456789"), "EIA utility 123456789 is in neither EIA-861 nor EPA's eGRID crosswalks"),
+])
+def test_lookup_errors_are_one_clear_line(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == [f"emissions: error: {message}"]
+
+
+def test_calc_table(capsys, feed):
+    code, out, err = run(capsys, "calc", "--utility", "14328", str(feed))
+    assert (code, err) == (0, "")
+    assert "location  eGRID2023 subregion CAMX" in out
+    assert "location-based fallback" in out
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("period start"))
+    rows = lines[header + 1:]
+    assert rows[-1].startswith("total") and len(rows) >= 3
+    assert all("eGRID2023 subregion CAMX" in row for row in rows[:-1])
+
+
+def test_calc_json_matches_the_calculation(capsys, feed):
+    code, out, _ = run(capsys, "calc", "--utility", "14328", str(feed), "--json")
+    document = json.loads(out)
+    assert code == 0 and document["utility"]["eia_id"] == 14328
+    periods = document["periods"]
+    assert periods and all(p["hourly"] == [] for p in periods)
+    for period in periods:
+        expected = round_kg(kg_for(Decimal(period["kwh"]), Decimal("429.983")))
+        assert Decimal(period["location"]["emissions"]["co2e_kg"]) == expected
+        assert period["market"]["fallback"] is True and period["location_factor"]["region"] == "CAMX"
+        assert period["start"].endswith("Z") and period["year"] == 2024
+    assert Decimal(document["totals"]["kwh"]) == sum(Decimal(p["kwh"]) for p in periods)
+
+
+def test_calc_json_hourly(capsys, feed):
+    code, out, _ = run(capsys, "calc", "--utility", "14328", str(feed), "--json", "--hourly")
+    first = json.loads(out)["periods"][0]
+    assert code == 0 and first["hourly"]
+    assert sum(Decimal(h["kwh"]) for h in first["hourly"]) == Decimal(first["kwh"])
+
+
+def test_calc_bad_file_is_one_line(capsys, tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<notes/>")
+    code, out, err = run(capsys, "calc", "--utility", "14328", str(bad))
+    assert code == 1 and out == ""
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"emissions: error: {bad}: ")
+
+
+def test_calc_unknown_utility_is_one_line(capsys, feed):
+    code, _, err = run(capsys, "calc", "--utility", "123456789", str(feed))
+    assert code == 1
+    assert err.strip().splitlines() == ["emissions: error: EIA utility 123456789 is in neither EIA-861 nor EPA's eGRID crosswalks"]
