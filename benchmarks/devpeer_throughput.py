@@ -1,8 +1,22 @@
 """Dev peer throughput: committed tx/s, submit latency p50/p99 and evaluate/s.
 
-1 KB writes, MAJORITY of 2 orgs (two endorsements, two chaincode executions per tx), 16 concurrent
-clients, in-process chaincode and CCaaS (`emissions chaincode serve` subprocess). The peer runs in
-its own process, as in use. Run: .venv/bin/python benchmarks/devpeer_throughput.py [--tx 2000]
+Load: 1 KB writes under MAJORITY of 2 orgs (two endorsements, two chaincode executions per tx),
+16 concurrent closed-loop clients (each submits, awaits CommitStatus, then submits again) spread
+over 4 gRPC channels, >= 2,000 transactions after 20 warm-up ones; then evaluations. Run for the
+in-process chaincode and for CCaaS (`emissions chaincode serve` subprocess).
+
+How it is measured, and what shares the machine's 2 cores:
+- the dev peer runs in its OWN process (`emissions devpeer`, as in use); the CCaaS chaincode server
+  in another; the clients (signing proposals, envelopes and status requests) in this process. The
+  CPU each process used during the submit phase is printed (100% = one core) so it is visible which
+  one limits the figure; `--profile DIR` runs the peer under cProfile.
+- committed tx/s = VALID transactions / wall time from the first submit to the last CommitStatus.
+- block cutting: max_message_count defaults to the number of clients, batch_timeout 50 ms. With
+  closed-loop clients a block can never hold more than `clients` transactions, so a larger count
+  makes every block wait out the batch timeout and the figure measures that timer (16 / ~65 ms ~=
+  245 tx/s whatever the peer costs), not the peer. `--max-message-count 100` reproduces that.
+
+Run: .venv/bin/python benchmarks/devpeer_throughput.py [--tx 2000] [--only in-process|ccaas]
 """
 
 from __future__ import annotations
@@ -111,9 +125,9 @@ async def run_load(address: str, member, total: int, clients: int, processes: di
 
 
 async def scenario(
-    name: str, crypto: Path, work: Path, total: int, clients: int, ccaas: bool, profile: Path | None
+    name: str, crypto: Path, work: Path, total: int, clients: int, ccaas: bool, profile: Path | None, cutting: dict
 ) -> None:
-    mapping = config_mapping(crypto, work / name / "data", max_message_count=int(os.environ.get("MMC", "100")), batch_timeout=os.environ.get("BT", "50ms"))
+    mapping = config_mapping(crypto, work / name / "data", **cutting)
     server = None
     processes: dict[str, int] = {}
     if ccaas:
@@ -144,6 +158,7 @@ async def scenario(
             server.terminate()
             server.wait(10)
     cpu = "  ".join(f"{k} {v * 100:3.0f}%" for k, v in figures["cpu"].items())
+    cpu += f"  (peer {figures['cpu']['peer'] * 1000 / figures['committed_tps']:.2f} ms CPU per committed tx)"
     print(
         f"{name:10s} committed {figures['committed_tps']:7.1f} tx/s  submit p50 {figures['p50_ms']:6.1f} ms  "
         f"p99 {figures['p99_ms']:6.1f} ms  evaluate {figures['evaluate_per_s']:7.1f}/s  invalid {figures['invalid']}\n"
@@ -168,16 +183,20 @@ def main() -> None:
     parser.add_argument("--tx", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--profile", type=Path, help="run the peer under cProfile, writing devpeer-<mode>.prof here")
+    parser.add_argument("--max-message-count", type=int, help="block cutting count (default: --clients)")
+    parser.add_argument("--batch-timeout", default="50ms", help="block cutting timeout (default 50ms)")
     parser.add_argument("--only", choices=["in-process", "ccaas"], help="run one mode only")
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{args.tx} transactions of 1 KB, MAJORITY of 2 orgs, {args.clients} concurrent clients")
+    cutting = {"max_message_count": args.max_message_count or args.clients, "batch_timeout": args.batch_timeout}
+    print(f"{args.tx} transactions of 1 KB, MAJORITY of 2 orgs, {args.clients} concurrent clients, "
+          f"blocks of <= {cutting['max_message_count']} tx or {cutting['batch_timeout']}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         generate_crypto_material(work / "crypto")
         for mode in ("in-process", "ccaas"):
             if args.only in (None, mode):
-                asyncio.run(scenario(mode, work / "crypto", work, args.tx, args.clients, mode == "ccaas", args.profile))
+                asyncio.run(scenario(mode, work / "crypto", work, args.tx, args.clients, mode == "ccaas", args.profile, cutting))
 
 
 if __name__ == "__main__":
