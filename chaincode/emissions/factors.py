@@ -34,8 +34,21 @@ def _require_keys(data: object, keys: tuple[str, ...], what: str) -> Mapping[str
     return data
 
 
+class _DecimalRecord:
+    """A frozen dataclass of Decimal fields that round-trips through JSON as decimal strings."""
+
+    def to_json_dict(self) -> dict[str, str]:
+        return {f.name: decimal_str(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_json_dict(cls, data: object, what: str):
+        names = tuple(f.name for f in fields(cls))
+        data = _require_keys(data, names, what)
+        return cls(**{n: parse_decimal(data[n], f"{what}.{n}") for n in names})
+
+
 @dataclass(frozen=True)
-class EmissionRates:
+class EmissionRates(_DecimalRecord):
     """Total output emission rates, lb per MWh of net generation."""
 
     co2: Decimal
@@ -55,18 +68,13 @@ class EmissionRates:
         total = ctx.add(self.co2, ctx.multiply(self.ch4, GWP_AR5["ch4"]))
         return ctx.add(total, ctx.multiply(self.n2o, GWP_AR5["n2o"]))
 
-    def to_json_dict(self) -> dict[str, str]:
-        return {f.name: decimal_str(getattr(self, f.name)) for f in fields(self)}
-
     @classmethod
     def from_json_dict(cls, data: object, what: str = "rates") -> EmissionRates:
-        names = tuple(f.name for f in fields(cls))
-        data = _require_keys(data, names, what)
-        return cls(**{n: parse_decimal(data[n], f"{what}.{n}") for n in names})
+        return super().from_json_dict(data, what)
 
 
 @dataclass(frozen=True)
-class ResourceMix:
+class ResourceMix(_DecimalRecord):
     """Share of net generation by fuel, as fractions 0..1 (EPA rounds to 3 places)."""
 
     coal: Decimal
@@ -99,14 +107,9 @@ class ResourceMix:
             total = ctx.add(total, getattr(self, name))
         return total
 
-    def to_json_dict(self) -> dict[str, str]:
-        return {f.name: decimal_str(getattr(self, f.name)) for f in fields(self)}
-
     @classmethod
     def from_json_dict(cls, data: object, what: str = "mix") -> ResourceMix:
-        names = tuple(f.name for f in fields(cls))
-        data = _require_keys(data, names, what)
-        return cls(**{n: parse_decimal(data[n], f"{what}.{n}") for n in names})
+        return super().from_json_dict(data, what)
 
 
 @dataclass(frozen=True)

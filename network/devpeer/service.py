@@ -209,10 +209,7 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
     # -- CommitStatus --------------------------------------------------------------------------
     async def CommitStatus(self, request: gateway_pb2.SignedCommitStatusRequest, context) -> gateway_pb2.CommitStatusResponse:
         try:
-            try:
-                inner = gateway_pb2.CommitStatusRequest.FromString(request.request)
-            except Exception as exc:  # noqa: BLE001
-                raise GatewayError(Code.INVALID_ARGUMENT, f"failed to unpack the commit status request: {exc}") from exc
+            inner = _unpack(gateway_pb2.CommitStatusRequest, request.request, "the commit status request")
             self._check_channel(inner.channel_id)
             self._signed_reader(request.request, request.signature, inner.identity)
             if not inner.transaction_id:
@@ -225,10 +222,7 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
     # -- ChaincodeEvents -----------------------------------------------------------------------
     async def ChaincodeEvents(self, request: gateway_pb2.SignedChaincodeEventsRequest, context) -> AsyncIterator[gateway_pb2.ChaincodeEventsResponse]:
         try:
-            try:
-                inner = gateway_pb2.ChaincodeEventsRequest.FromString(request.request)
-            except Exception as exc:  # noqa: BLE001
-                raise GatewayError(Code.INVALID_ARGUMENT, f"failed to unpack the events request: {exc}") from exc
+            inner = _unpack(gateway_pb2.ChaincodeEventsRequest, request.request, "the events request")
             self._check_channel(inner.channel_id)
             self._signed_reader(request.request, request.signature, inner.identity)
             if not inner.chaincode_id:
@@ -267,3 +261,11 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
         if which == "newest":
             return max(ledger.height - 1, 0), None
         return ledger.height, None
+
+
+def _unpack(message_type, data: bytes, what: str):
+    """Decode a request's inner message; a malformed one is the client's error, as on a real peer."""
+    try:
+        return message_type.FromString(data)
+    except Exception as exc:  # noqa: BLE001 - protobuf raises DecodeError or others on garbage
+        raise GatewayError(Code.INVALID_ARGUMENT, f"failed to unpack {what}: {exc}") from exc
