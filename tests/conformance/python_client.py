@@ -126,8 +126,13 @@ async def endorse_error(contract: Contract, network: Network, key: Key, config: 
 
 
 async def mvcc(contract: Contract, network: Network, key: Key, config: dict) -> dict:
+    # Every endorsement happens before any submit, so all read the same version whatever the
+    # machine's speed: exactly one may commit, the rest must fail MVCC.
     k = key("mvcc")
-    statuses = await submit_all(contract, "Increment", [[k]] * int(config.get("mvccSubmits", 5)))
+    n = int(config.get("mvccSubmits", 5))
+    endorsed = await asyncio.gather(*(contract.new_proposal("Increment", k).endorse() for _ in range(n)))
+    submitted = await asyncio.gather(*(transaction.submit() for transaction in endorsed))
+    statuses = await asyncio.gather(*(tx.status() for tx in submitted))
     return {"codes": [s.code for s in statuses], "final": (await contract.evaluate("Get", k)).text()}
 
 

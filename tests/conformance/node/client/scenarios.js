@@ -129,7 +129,13 @@ const scenarios = {
     async mvcc({ contract, key, config }) {
         const k = key('mvcc');
         const n = config.mvccSubmits || 5;
-        const statuses = await submitAll(contract, 'Increment', Array.from({ length: n }, () => [k]));
+        // Every endorsement happens before any submit, so all read the same version whatever the
+        // machine's speed: exactly one may commit, the rest must fail MVCC.
+        const endorsed = await Promise.all(
+            Array.from({ length: n }, () => contract.newProposal('Increment', { arguments: [k] }).endorse()),
+        );
+        const submitted = await Promise.all(endorsed.map((tx) => tx.submit()));
+        const statuses = await Promise.all(submitted.map((tx) => tx.getStatus()));
         return {
             codes: statuses.map((s) => s.code),
             final: text(await contract.evaluateTransaction('Get', k)),
