@@ -9,17 +9,13 @@
 
 from network.gateway.channel import DEFAULT_CHANNEL_OPTIONS, create_channel
 from network.gateway.checkpointer import Checkpoint, Checkpointer, FileCheckpointer, InMemoryCheckpointer
-from network.gateway.client import (
-    Contract,
-    Deadlines,
-    Gateway,
-    Network,
-    Proposal,
-    Status,
-    SubmittedTransaction,
-    Transaction,
-    connect,
-)
+from network.gateway.commit import Status, SubmittedTransaction
+from network.gateway.context import Deadlines
+from network.gateway.contract import Contract
+from network.gateway.gateway import Gateway, connect
+from network.gateway.network import Network
+from network.gateway.proposal import Proposal
+from network.gateway.transaction import Transaction
 from network.gateway.errors import (
     ChaincodeEventsError,
     CommitError,

@@ -32,7 +32,7 @@ from network.gateway import (
     create_channel,
     protocol,
 )
-from network.gateway.client import SubmittedTransaction
+from network.gateway import SubmittedTransaction
 from network.identity import verify_signature
 
 DETAILS = (
@@ -136,7 +136,7 @@ async def test_endorse_error(server, contract, client):
 
 async def test_submit_error(server, contract, client, peer):
     from gateway_envelopes import endorse_like_a_peer
-    from network.gateway.client import Transaction
+    from network.gateway import Transaction
 
     proposal = contract.new_proposal("RecordEmissions", "r1")
     transaction = Transaction.from_envelope(proposal._context, proposal.transaction_id, endorse_like_a_peer(proposal.proposal_bytes, peer))

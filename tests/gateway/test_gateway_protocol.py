@@ -131,7 +131,7 @@ async def test_client_signs_and_reads_the_endorsed_envelope(client, peer):
 
         envelope = endorse_like_a_peer(proposal.proposal_bytes, peer, payload=b'{"id": "r1"}')
         protocol.check_endorsed_transaction(envelope, proposal.proposal_bytes)
-        from network.gateway.client import Transaction
+        from network.gateway import Transaction
 
         transaction = Transaction.from_envelope(proposal._context, proposal.transaction_id, envelope)
         assert transaction.result == b'{"id": "r1"}' and isinstance(transaction.result, Result)
