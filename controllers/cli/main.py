@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "controllers.cli.crypto_cmd",
     "controllers.cli.chaincode_cmd",
     "controllers.cli.devpeer_cmd",
+    "controllers.cli.ledger_cmd",
 )
 
 

@@ -1,0 +1,135 @@
+"""What RecordEmissions is given: the public request and the private detail from transient data.
+
+Public request (JSON argument): utility_id, period_start, period_end, bill_format,
+bill_content_id, bill_hash, edition, auditor_did, and optionally supersedes (a record id).
+Transient key "detail" (JSON): customer_did, account_id, service_point_id, kwh (decimal string),
+and optionally hourly: [{"start": RFC 3339, "kwh": decimal string}, ...].
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from chaincode.emissions.contracts import arguments
+from chaincode.emissions.rounding import exact
+from chaincode.runtime import ContractError
+
+TRANSIENT_KEY = "detail"
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+:/-]{0,199}")
+_REQUEST_FIELDS = {"utility_id", "period_start", "period_end", "bill_format", "bill_content_id", "bill_hash",
+                   "edition", "auditor_did", "supersedes"}
+_DETAIL_FIELDS = {"customer_did", "account_id", "service_point_id", "kwh", "hourly"}
+
+
+@dataclass(frozen=True)
+class PublicRequest:
+    utility_id: int
+    start: datetime
+    end: datetime
+    bill_format: str
+    bill_content_id: str
+    bill_hash: str
+    edition: str
+    auditor_did: str
+    supersedes: str
+
+    @property
+    def year(self) -> int:
+        """The UTC year of the period's midpoint: picks the market factor vintage (as `emissions calc`)."""
+        return (self.start + (self.end - self.start) / 2).year
+
+
+@dataclass(frozen=True)
+class PrivateDetail:
+    customer_did: str
+    account_id: str
+    service_point_id: str
+    kwh: Decimal
+    hourly: tuple[tuple[datetime, Decimal], ...]
+
+    @property
+    def customer_key(self) -> str:
+        """The private index key of this customer's account at this service point. Length-prefixed
+        parts, so ("a", "bc") and ("ab", "c") differ; never written to public state."""
+        hasher = hashlib.sha256(b"emissions-customer\x00")
+        for part in (self.customer_did, self.account_id, self.service_point_id):
+            data = part.encode()
+            hasher.update(len(data).to_bytes(4, "big") + data)
+        return hasher.hexdigest()
+
+
+def _token(document: Mapping[str, object], name: str, what: str) -> str:
+    value = arguments.text(document, name, what)
+    if not _TOKEN.fullmatch(value):
+        raise ContractError(f"{what}: {name} must be 1-200 characters of letters, digits and ._+:/-, got {value!r}")
+    return value
+
+
+def parse_request(text: str) -> PublicRequest:
+    what = "request"
+    document = arguments.json_object(text, what)
+    arguments.check_fields(document, _REQUEST_FIELDS, what)
+    utility_id = arguments.field(document, "utility_id", int, what)
+    if utility_id <= 0:
+        raise ContractError(f"{what}: utility_id must be a positive EIA utility number, got {utility_id}")
+    start = arguments.timestamp(arguments.text(document, "period_start", what), "period_start")
+    end = arguments.timestamp(arguments.text(document, "period_end", what), "period_end")
+    if end <= start:
+        raise ContractError(f"period_end {arguments.utc_text(end)} must be after period_start {arguments.utc_text(start)}")
+    supersedes = arguments.text(document, "supersedes", what, optional=True)
+    return PublicRequest(
+        utility_id=utility_id, start=start, end=end,
+        bill_format=_token(document, "bill_format", what),
+        bill_content_id=_token(document, "bill_content_id", what),
+        bill_hash=arguments.sha256_hex(document.get("bill_hash"), "bill_hash"),
+        edition=arguments.text(document, "edition", what),
+        auditor_did=arguments.did_key(document.get("auditor_did"), "auditor_did"),
+        supersedes=arguments.sha256_hex(supersedes, "supersedes") if supersedes else "",
+    )
+
+
+def parse_detail(transient: Mapping[str, bytes], request: PublicRequest) -> PrivateDetail:
+    raw = transient.get(TRANSIENT_KEY)
+    if raw is None:
+        raise ContractError(f"transient data {TRANSIENT_KEY!r} is missing: the customer DID, account, service "
+                            "point and kWh travel as transient data, never as arguments")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ContractError(f"transient {TRANSIENT_KEY!r} is not UTF-8") from None
+    what = f"transient {TRANSIENT_KEY!r}"
+    document = arguments.json_object(text, what)
+    arguments.check_fields(document, _DETAIL_FIELDS, what)
+    customer_did = arguments.text(document, "customer_did", what)
+    if not customer_did.startswith("did:"):
+        raise ContractError(f"{what}: customer_did must be a DID (did:...)")
+    kwh = arguments.decimal_text(document.get("kwh"), "kwh", echo=False)
+    hourly = _hourly(document.get("hourly", []), request, kwh)
+    return PrivateDetail(customer_did, arguments.text(document, "account_id", what),
+                         arguments.text(document, "service_point_id", what), kwh, hourly)
+
+
+def _hourly(entries: object, request: PublicRequest, kwh: Decimal) -> tuple[tuple[datetime, Decimal], ...]:
+    if not isinstance(entries, list):
+        raise ContractError("hourly must be a list of {start, kwh}")
+    hours = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or set(entry) != {"start", "kwh"}:
+            raise ContractError(f"hourly[{index}] must be an object with start and kwh")
+        start = arguments.timestamp(entry["start"], f"hourly[{index}].start")
+        if not request.start <= start < request.end:
+            raise ContractError(f"hourly[{index}] starts outside the period")
+        hours.append((start, arguments.decimal_text(entry["kwh"], f"hourly[{index}].kwh", echo=False)))
+    if hours:
+        ctx = exact()
+        total = Decimal(0)
+        for _, value in hours:
+            total = ctx.add(total, value)
+        if total != kwh:
+            raise ContractError("the hourly kWh do not add up to the period's kwh")
+    return tuple(hours)

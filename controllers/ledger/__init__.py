@@ -1,0 +1,33 @@
+"""A small client for the `emissions` chaincode: a connection profile and typed calls.
+
+    profile = load_profile("auditor1.toml")
+    async with open_ledger(profile) as ledger:
+        outcome = await ledger.record_emissions(request, detail)
+        check = await ledger.verify_record(outcome.record_id, detail_hash(document))
+"""
+
+from controllers.ledger.client import (
+    LedgerClient,
+    LedgerError,
+    LoadProgress,
+    RecordOutcome,
+    open_ledger,
+)
+from controllers.ledger.profile import ConnectionProfile, ProfileError, load_profile, parse_profile
+from controllers.ledger.records import AuditorSpec, CustomerDetail, RecordRequest, detail_hash
+
+__all__ = [
+    "AuditorSpec",
+    "ConnectionProfile",
+    "CustomerDetail",
+    "LedgerClient",
+    "LedgerError",
+    "LoadProgress",
+    "ProfileError",
+    "RecordOutcome",
+    "RecordRequest",
+    "detail_hash",
+    "load_profile",
+    "open_ledger",
+    "parse_profile",
+]
