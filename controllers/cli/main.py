@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "controllers.cli.chaincode_cmd",
     "controllers.cli.devpeer_cmd",
     "controllers.cli.ledger_cmd",
+    "controllers.cli.agents_cmd",
 )
 
 

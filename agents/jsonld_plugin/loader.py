@@ -1,0 +1,60 @@
+"""A JSON-LD document loader that never reaches for the network.
+
+ACA-Py's own loader serves a handful of well-known contexts from files and fetches every other URL
+over HTTP. On an agent of this project an unknown context is a mistake (a typo, or a credential from
+somewhere we do not trust to define our terms), and a network fetch would make a signature check
+depend on whoever answers at that URL today. So: the project's contexts and ACA-Py's bundled ones are
+served from memory, DIDs still go to the resolver, and anything else fails naming the URL.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Mapping
+
+from acapy_agent.core.profile import Profile
+from acapy_agent.vc.ld_proofs.document_downloader import StaticCacheJsonLdDownloader
+from acapy_agent.vc.ld_proofs.document_loader import DocumentLoader
+from pyld.jsonld import JsonLdError
+
+__all__ = ["OfflineDocumentLoader", "UnknownContextError", "remote_document"]
+
+
+class UnknownContextError(JsonLdError):
+    """Raised for a context URL this agent does not serve offline."""
+
+    def __init__(self, url: str, served: list[str]) -> None:
+        self.url = url
+        super().__init__(
+            f"JSON-LD context {url} is not served offline by this agent and will not be fetched from the "
+            f"network; served contexts: {', '.join(served)}",
+            "jsonld.LoadDocumentError",
+            {"url": url},
+            code="loading document failed",
+        )
+
+
+def remote_document(url: str, document: Mapping[str, Any]) -> dict[str, Any]:
+    """The RemoteDocument shape pyld expects from a loader."""
+    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": dict(document)}
+
+
+class OfflineDocumentLoader(DocumentLoader):
+    """ACA-Py's loader with the one network path (`_load_http_document`) closed."""
+
+    def __init__(self, profile: Profile, documents: Mapping[str, Mapping[str, Any]]) -> None:
+        super().__init__(profile)
+        self._documents = {url: remote_document(url, doc) for url, doc in documents.items()}
+        self._bundled = frozenset(StaticCacheJsonLdDownloader.CONTEXT_FILE_MAPPING)
+
+    @property
+    def served_urls(self) -> list[str]:
+        return sorted(self._documents) + sorted(self._bundled)
+
+    def _load_http_document(self, url: str, options: dict) -> dict[str, Any]:
+        if url in self._documents:
+            # pyld may annotate what it gets back; hand out copies so the source stays pristine.
+            return copy.deepcopy(self._documents[url])
+        if url in self._bundled:
+            return self.requests_loader(url, options)
+        raise UnknownContextError(url, self.served_urls)
