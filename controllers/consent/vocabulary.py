@@ -1,0 +1,29 @@
+"""Names shared by issuer, holder and verifier of the consent and account credentials.
+
+The JSON-LD context is served offline by the agents' plugin (agents/contexts); the term names
+here must be the ones that context defines, or ACA-Py drops the claims and refuses to sign.
+"""
+
+from __future__ import annotations
+
+from agents.contexts import CONTEXT_URL as PROJECT_CONTEXT
+from agents.contexts import type_iri
+
+CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
+ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
+PROOF_TYPE = "Ed25519Signature2020"
+
+ACCOUNT_TYPE = "UtilityAccountCredential"
+CONSENT_TYPE = "DataAccessConsentCredential"
+EMISSIONS_TYPE = "UtilityEmissionsCredential"
+
+# What a consent can grant: kinds of ESPI resources (Green Button Connect calls these
+# "function blocks"; a short closed set is enough for this custodian).
+SCOPE_USAGE = "usage"  # UsagePoint, MeterReading, ReadingType, IntervalBlock, LocalTimeParameters
+SCOPE_BILLING = "billing"  # usage summaries (billing periods and their costs)
+SCOPES = frozenset({SCOPE_USAGE, SCOPE_BILLING})
+
+# DIF input descriptors match types by their expanded IRIs (the `schema` list ACA-Py requires).
+ACCOUNT_TYPE_IRI = type_iri(ACCOUNT_TYPE)
+CONSENT_TYPE_IRI = type_iri(CONSENT_TYPE)
+VC_TYPE_IRI = "https://www.w3.org/2018/credentials#VerifiableCredential"

@@ -1,0 +1,229 @@
+"""The customer's wallet controller: what the agent may not decide alone.
+
+- onboarding: accepts the utility's account credential offer, bound to the customer's did:key;
+- account proof: shows the auditor it connected to the UtilityAccountCredential(s) it asks for,
+  and nothing else;
+- consent: a proposal from an auditor waits for the person; approving issues the
+  DataAccessConsentCredential (issuer: the customer's did:key), declining sends a problem report;
+- revocation: a presentation of the consent signed by the customer's DID, sent to the utility.
+
+Webhooks only say "look again": each handler reads the record from the agent, so duplicates and
+out-of-order deliveries are harmless, and `start()` replays what a restart may have missed.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from controllers.acapy import AcaPyAdmin, AdminApiError
+from controllers.acapy.records import CredentialExchange
+from controllers.consent import agent_calls as calls
+from controllers.consent import vocabulary as v
+from controllers.consent.errors import ConsentError, MalformedConsent
+from controllers.consent.keys import KeyAgreementKey, load_or_create
+from controllers.consent.model import consent_credential, new_consent_id, parse_consent
+from controllers.customer.store import ConsentRecord, CustomerStore
+
+LOG = logging.getLogger(__name__)
+
+
+class WalletError(Exception):
+    """A request the wallet cannot carry out; the message says why."""
+
+
+@dataclass
+class CustomerConfig:
+    data_dir: Path
+    utility_urls: dict[str, str] = field(default_factory=dict)  # EIA utility id -> utility service URL
+
+
+class CustomerWallet:
+    def __init__(self, config: CustomerConfig, admin: AcaPyAdmin):
+        self.config, self.admin = config, admin
+        self.store = CustomerStore(config.data_dir / "wallet.sqlite3")
+        self.key: KeyAgreementKey = load_or_create(config.data_dir / "keys" / "x25519.key")
+        self.did = ""
+
+    async def start(self) -> None:
+        self.did = await calls.ensure_did_key(self.admin, self.store.get_meta("did"))
+        self.store.set_meta("did", self.did)
+        for record in await self.admin.credential_exchanges():
+            await self._on_credential(record.cred_ex_id)
+        for pres in await self.admin.presentation_exchanges(state="request-received"):
+            await self._on_presentation(pres.pres_ex_id)
+
+    def close(self) -> None:
+        self.store.close()
+
+    async def accept_invitation(self, invitation: dict[str, Any], alias: str) -> str:
+        """The person chose to connect (to its utility, or to an auditor); returns the connection id."""
+        record = await calls.receive_invitation(self.admin, invitation, alias)
+        return record["connection_id"]
+
+    # -- webhooks -------------------------------------------------------------------------------
+    async def on_webhook(self, topic: str, payload: dict[str, Any]) -> None:
+        if topic == "issue_credential_v2_0" and payload.get("cred_ex_id"):
+            await self._on_credential(payload["cred_ex_id"])
+        elif topic == "present_proof_v2_0" and payload.get("state") == "request-received":
+            await self._on_presentation(payload["pres_ex_id"])
+
+    async def _on_credential(self, cred_ex_id: str) -> None:
+        try:
+            ex = await self.admin.credential_exchange(cred_ex_id)
+        except AdminApiError as exc:
+            if exc.status == 404:
+                return
+            raise
+        if ex.role == "holder" and ex.state == "offer-received":
+            await self._accept_account_offer(ex)
+        elif ex.role == "issuer":
+            await self._consent_progress(ex)
+
+    async def _accept_account_offer(self, ex: CredentialExchange) -> None:
+        credential = (ex.offer or {}).get("credential") or {}
+        if v.ACCOUNT_TYPE not in (credential.get("type") or []):
+            await self.admin.credential_problem_report(ex.cred_ex_id, "this wallet only accepts account credentials unasked")
+            return
+        await self.admin.send_credential_request(ex.cred_ex_id, holder_did=self.did)
+        LOG.info("account credential requested")
+
+    async def _consent_progress(self, ex: CredentialExchange) -> None:
+        record = self.store.get(ex.cred_ex_id)
+        if ex.state == "proposal-received" and record is None:
+            proposal = (ex.proposal or {}).get("credential") or {}
+            if v.CONSENT_TYPE not in (proposal.get("type") or []):
+                await self.admin.credential_problem_report(ex.cred_ex_id, "only consent credentials can be proposed")
+                return
+            if self.store.add_request(ex.cred_ex_id, ex.connection_id, proposal):
+                LOG.info("consent request %s waits for the person", ex.cred_ex_id)
+        elif record is None:
+            return
+        elif ex.state == "request-received" and record.state == "approved":
+            await self.admin.issue_credential(ex.cred_ex_id)
+        elif ex.state in {"credential-issued", "done"} and record.state == "approved":
+            issued = ex.credential or (await self.admin.credential_exchange(ex.cred_ex_id)).credential
+            self.store.update(ex.cred_ex_id, state="issued", credential=issued)
+            LOG.info("consent %s issued", ex.cred_ex_id)
+        elif ex.state == "abandoned" and record.state in {"pending", "approved"}:
+            self.store.update(ex.cred_ex_id, state="failed", reason=(ex.error_msg or "abandoned")[:200])
+
+    async def _on_presentation(self, pres_ex_id: str) -> None:
+        """Show the account credential(s) the auditor asks for, and only those."""
+        pres = await self.admin.presentation_exchange(pres_ex_id)
+        if pres.state != "request-received":
+            return
+        definition = ((pres.request or {}).get("presentation_definition")) or {}
+        descriptors = [d.get("id") for d in definition.get("input_descriptors", [])]
+        matches = await self.admin.matching_credentials(pres_ex_id)
+        # Each match is the credential itself plus its wallet `record_id`.
+        accounts = [
+            m["record_id"]
+            for m in matches
+            if v.ACCOUNT_TYPE in ((m.get("cred_value") or m).get("type") or [])
+            and ((m.get("cred_value") or m).get("credentialSubject") or {}).get("id") == self.did
+        ]
+        if not accounts or len(descriptors) != 1:
+            await self.admin.presentation_problem_report(pres_ex_id, "this wallet only shows account credentials")
+            return
+        await self.admin.send_presentation(pres_ex_id, {descriptors[0]: accounts[:1]})
+        LOG.info("account credential presented")
+
+    # -- the person's decisions -------------------------------------------------------------------
+    def consents(self, *states: str) -> list[ConsentRecord]:
+        return self.store.all(*states)
+
+    def consent(self, cred_ex_id: str) -> ConsentRecord:
+        record = self.store.get(cred_ex_id)
+        if record is None:
+            raise WalletError("no such consent request")
+        return record
+
+    async def approve(self, cred_ex_id: str) -> ConsentRecord:
+        record = self.consent(cred_ex_id)
+        if record.state != "pending":
+            raise WalletError(f"consent request is {record.state}, not pending")
+        held = await self._held_accounts()
+        try:
+            credential = self._consent_from(record.proposal, held)
+        except ConsentError as exc:
+            await self.decline(cred_ex_id, exc.reason)
+            raise WalletError(f"consent request declined: {exc.reason}") from None
+        await self.admin.request(
+            "POST",
+            f"/issue-credential-2.0/records/{cred_ex_id}/send-offer",
+            json={"filter": calls.ld_proof_filter(credential), "counter_preview": {"attributes": []}},
+            template="/issue-credential-2.0/records/{id}/send-offer",
+        )
+        self.store.update(cred_ex_id, state="approved", consent_id=credential["id"])
+        LOG.info("consent request %s approved", cred_ex_id)
+        return self.consent(cred_ex_id)
+
+    def _consent_from(self, proposal: dict[str, Any], held: set[tuple[str, str]]) -> dict[str, Any]:
+        """The consent to issue: the auditor's proposed terms, with the customer's own DID, key and
+        a fresh id; refused if the account is not one this wallet holds."""
+        draft = copy.deepcopy(proposal)
+        draft["id"] = new_consent_id()
+        draft["issuer"] = self.did
+        subject = draft.setdefault("credentialSubject", {})
+        subject["keyAgreementPublicKeyMultibase"] = self.key.public_multibase
+        parsed = parse_consent(draft)
+        if not parsed.subject.startswith("did:key:"):
+            raise MalformedConsent("the consent's subject (the auditor) must be a did:key")
+        if (parsed.terms.utility_id, parsed.terms.account) not in held:
+            raise MalformedConsent("the account named is not one this wallet holds a credential for")
+        if parsed.terms.expires <= datetime.now(UTC):
+            raise MalformedConsent("the proposed consent has already expired")
+        return consent_credential(
+            consent_id=parsed.consent_id, issuer=self.did, subject=parsed.subject, terms=parsed.terms,
+            issued=datetime.now(UTC),
+        )
+
+    async def decline(self, cred_ex_id: str, reason: str = "declined by the customer") -> ConsentRecord:
+        record = self.consent(cred_ex_id)
+        if record.state != "pending":
+            raise WalletError(f"consent request is {record.state}, not pending")
+        self.store.update(cred_ex_id, state="declined", reason=reason)
+        await self.admin.credential_problem_report(cred_ex_id, reason)
+        LOG.info("consent request %s declined", cred_ex_id)
+        return self.consent(cred_ex_id)
+
+    async def held_credentials(self) -> list[dict[str, Any]]:
+        return [r.get("cred_value", r) for r in await self.admin.w3c_credentials()]
+
+    async def _held_accounts(self) -> set[tuple[str, str]]:
+        out = set()
+        # The admin API's `types` filter rejects fragment IRIs, so filter by subject and check here.
+        for cred in await self.admin.w3c_credentials(subject_ids=[self.did]):
+            value = cred.get("cred_value") or cred
+            subject = value.get("credentialSubject") or {}
+            if v.ACCOUNT_TYPE in (value.get("type") or []) and subject.get("id") == self.did:
+                out.add((subject.get("utilityEiaId"), subject.get("accountId")))
+        return out
+
+    async def revoke(self, consent_id: str, http: aiohttp.ClientSession) -> None:
+        """Withdraw an issued consent at its utility; later use of it fails there."""
+        record = self.store.by_consent_id(consent_id)
+        if record is None or record.credential is None:
+            raise WalletError("no issued consent with that id")
+        if record.state == "revoked":
+            return
+        consent = parse_consent(record.credential)
+        base = self.config.utility_urls.get(consent.terms.utility_id)
+        if base is None:
+            raise WalletError("this wallet has no address for the consent's utility")
+        async with http.get(f"{base}/consent/challenge") as resp:
+            challenge = (await resp.json())["challenge"]
+        vp = await calls.prove(self.admin, self.did, record.credential, challenge)
+        async with http.post(f"{base}/consent/revocations", json={"verifiablePresentation": vp}) as resp:
+            body = await resp.json()
+            if resp.status != 200:
+                raise WalletError(f"utility refused the revocation: {body.get('error')}")
+        self.store.update(record.cred_ex_id, state="revoked")
+        LOG.info("consent %s revoked", record.cred_ex_id)

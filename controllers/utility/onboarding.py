@@ -1,0 +1,116 @@
+"""Onboarding: invite a customer, then issue it a UtilityAccountCredential bound to the did:key it
+asks to be bound to. Driven by webhooks; every step reads the record afresh from the agent, so a
+duplicate or late webhook, or a controller restart, just repeats a check and moves on.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from controllers.consent import agent_calls as calls
+from controllers.consent.model import AccountClaims, account_credential
+from controllers.utility.store import Onboarding, UtilityStore
+
+LOG = logging.getLogger(__name__)
+
+
+class Onboarder:
+    def __init__(self, store: UtilityStore, admin: calls.Admin, utility_id: str, did: str):
+        self.store, self.admin, self.utility_id, self.did = store, admin, utility_id, did
+
+    async def invite(self, account: str, service_point: str) -> tuple[str, dict[str, Any]]:
+        AccountClaims(self.utility_id, account, service_point)  # validates before anything is stored
+        self.store.add_account(account, service_point)
+        onboarding_id = str(uuid.uuid4())
+        record = await calls.create_invitation(self.admin, alias=f"onboarding {onboarding_id}")
+        self.store.add_onboarding(onboarding_id, account, record["invi_msg_id"])
+        LOG.info("onboarding %s: invitation created", onboarding_id)
+        return onboarding_id, record["invitation"]
+
+    async def on_connection(self, payload: dict[str, Any]) -> None:
+        if payload.get("state") not in {"active", "completed"}:
+            return
+        msg_id = payload.get("invitation_msg_id")
+        onboarding = self.store.onboarding(invitation_msg_id=msg_id) if msg_id else None
+        if onboarding is None or onboarding.state != "invited":
+            return
+        self.store.update_onboarding(onboarding.onboarding_id, connection_id=payload["connection_id"], state="connected")
+        await self._offer(self.store.onboarding(onboarding_id=onboarding.onboarding_id))
+
+    async def _offer(self, onboarding: Onboarding | None) -> None:
+        assert onboarding is not None and onboarding.connection_id
+        record = self.store.account(onboarding.account)
+        assert record is not None
+        claims = AccountClaims(self.utility_id, record.account, record.service_point)
+        credential = account_credential(self.did, None, claims, datetime.now(UTC))
+        result = await self.admin.request(
+            "POST",
+            "/issue-credential-2.0/send-offer",
+            json={
+                "connection_id": onboarding.connection_id,
+                "filter": calls.ld_proof_filter(credential),
+                "auto_issue": False,
+                "auto_remove": False,
+                "comment": "Utility account credential",
+            },
+        )
+        self.store.update_onboarding(onboarding.onboarding_id, cred_ex_id=result["cred_ex_id"], state="offered")
+        LOG.info("onboarding %s: account credential offered", onboarding.onboarding_id)
+
+    async def on_credential(self, payload: dict[str, Any]) -> None:
+        cred_ex_id = payload.get("cred_ex_id")
+        onboarding = self.store.onboarding(cred_ex_id=cred_ex_id) if cred_ex_id else None
+        if onboarding is None:
+            return
+        state = payload.get("state")
+        if state == "request-received" and onboarding.state == "offered":
+            await self._issue(onboarding)
+        elif state in {"done", "credential-issued"} and onboarding.state in {"offered", "issued"}:
+            self.store.update_onboarding(onboarding.onboarding_id, state="done")
+            LOG.info("onboarding %s: done", onboarding.onboarding_id)
+        elif state in {"abandoned", "declined"}:
+            reason = payload.get("error_msg") or state
+            self.store.update_onboarding(onboarding.onboarding_id, state="failed", reason=str(reason)[:200])
+            LOG.info("onboarding %s: failed", onboarding.onboarding_id)
+
+    async def _issue(self, onboarding: Onboarding) -> None:
+        detail = await self.admin.request("GET", f"/issue-credential-2.0/records/{onboarding.cred_ex_id}")
+        requested = calls.offered_credential(detail["cred_ex_record"]) or {}
+        subject = requested.get("credentialSubject") or {}
+        holder = subject.get("id")
+        record = self.store.account(onboarding.account)
+        assert record is not None
+        # The request may only add the holder's DID; anything else changed is refused.
+        expected = {"utilityEiaId": self.utility_id, "accountId": record.account, "servicePointId": record.service_point}
+        claims_ok = all(subject.get(k) == val for k, val in expected.items())
+        if not (isinstance(holder, str) and holder.startswith("did:key:")) or not claims_ok:
+            reason = "request must bind a did:key and keep the offered claims"
+            await self.admin.request(
+                "POST", f"/issue-credential-2.0/records/{onboarding.cred_ex_id}/problem-report", json={"description": reason}
+            )
+            self.store.update_onboarding(onboarding.onboarding_id, state="failed", reason=reason)
+            LOG.info("onboarding %s: refused (%s)", onboarding.onboarding_id, reason)
+            return
+        await self.admin.request("POST", f"/issue-credential-2.0/records/{onboarding.cred_ex_id}/issue", json={})
+        self.store.bind(record.account, holder)
+        self.store.update_onboarding(onboarding.onboarding_id, state="issued")
+        LOG.info("onboarding %s: account credential issued", onboarding.onboarding_id)
+
+    async def resume(self) -> None:
+        """After a restart: redo the step of every onboarding whose webhook may have been missed."""
+        for onboarding in self.store.onboardings_in_state("connected", "offered"):
+            if onboarding.state == "connected":
+                await self._offer(onboarding)
+                continue
+            try:
+                detail = await self.admin.request("GET", f"/issue-credential-2.0/records/{onboarding.cred_ex_id}")
+            except Exception:  # noqa: BLE001 - a record the agent lost leaves the onboarding failed
+                self.store.update_onboarding(onboarding.onboarding_id, state="failed", reason="exchange lost")
+                continue
+            await self.on_credential(detail["cred_ex_record"])
+
+
+__all__ = ["Onboarder"]

@@ -1,0 +1,266 @@
+"""The utility's aiohttp service: onboarding (operator API), consent challenges and tokens, consent
+revocation, and the Green Button data custodian under ESPI REST paths.
+
+Every refusal is JSON `{"error": reason}` with 400 (malformed), 401 (no or unknown token),
+403 (consent or token does not allow it) or 404 (no such resource). No handler logs an account,
+a DID or usage figures; URLs carry only opaque subscription ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from controllers.consent import agent_calls as calls
+from controllers.consent.challenges import ChallengeBook
+from controllers.consent.checks import (
+    AgentVerdict,
+    challenge_of,
+    check_consent_presentation,
+    check_revocation_presentation,
+)
+from controllers.consent.errors import AccessDenied, ConsentError, MalformedConsent
+from controllers.consent.tokens import DataRequest, authorise, digest, mint
+from controllers.utility import custodian
+from controllers.utility.onboarding import Onboarder
+from controllers.utility.store import UtilityStore
+
+LOG = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class UtilityConfig:
+    utility_id: str  # EIA-861 utility number
+    data_dir: Path
+    operator_key: str  # guards the onboarding API
+    public_url: str = ""  # base of the links inside feeds; defaults to the request's host
+    token_ttl: timedelta = timedelta(minutes=15)
+    challenge_ttl: timedelta = timedelta(minutes=5)
+    feed_key: bytes = field(default=b"", repr=False)  # keys the per-account seed; from data_dir if empty
+
+
+class UtilityService:
+    def __init__(self, config: UtilityConfig, admin: calls.Admin, *, clock: Clock = utc_now):
+        self.config, self.admin, self.clock = config, admin, clock
+        self.store = UtilityStore(config.data_dir / "utility.sqlite3")
+        self.challenges = ChallengeBook(ttl=config.challenge_ttl)
+        self._feed_key = config.feed_key or self._stored_feed_key()
+        self.did = ""
+        self.onboarder: Onboarder | None = None
+
+    def _stored_feed_key(self) -> bytes:
+        key = self.store.get_meta("feed_key")
+        if key is None:
+            key = secrets.token_hex(32)
+            self.store.set_meta("feed_key", key)
+        return bytes.fromhex(key)
+
+    async def start(self) -> None:
+        """Find or create the utility's did:key, then resume onboardings a restart interrupted."""
+        self.did = await calls.ensure_did_key(self.admin, self.store.get_meta("did"))
+        self.store.set_meta("did", self.did)
+        self.onboarder = Onboarder(self.store, self.admin, self.config.utility_id, self.did)
+        await self.onboarder.resume()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # webhooks (topic, payload) from the utility's agent
+    async def on_webhook(self, topic: str, payload: dict[str, Any]) -> None:
+        assert self.onboarder is not None, "start() first"
+        if topic == "connections":
+            await self.onboarder.on_connection(payload)
+        elif topic == "issue_credential_v2_0":
+            await self.onboarder.on_credential(payload)
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/admin/onboardings", self._invite),
+            web.get("/admin/onboardings/{onboarding_id}", self._onboarding_state),
+            web.get("/consent/challenge", self._challenge),
+            web.post("/consent/token", self._token),
+            web.post("/consent/revocations", self._revoke),
+            web.get(custodian.ROOT + "/{tail:.+}", self._espi),
+        ]
+
+    # operator API
+    def _operator(self, request: web.Request) -> None:
+        given = request.headers.get("X-Operator-Key", "")
+        if not hmac.compare_digest(given.encode(), self.config.operator_key.encode()):
+            raise _refuse(web.HTTPUnauthorized, "operator key missing or wrong")
+
+    async def _invite(self, request: web.Request) -> web.Response:
+        self._operator(request)
+        body = await _json(request)
+        account, service_point = body.get("account"), body.get("service_point")
+        if not isinstance(account, str) or not isinstance(service_point, str):
+            raise _refuse(web.HTTPBadRequest, "body needs string fields 'account' and 'service_point'")
+        assert self.onboarder is not None
+        try:
+            onboarding_id, invitation = await self.onboarder.invite(account, service_point)
+        except MalformedConsent as exc:
+            raise _refuse(web.HTTPBadRequest, exc.reason) from None
+        return web.json_response({"onboarding_id": onboarding_id, "invitation": invitation}, status=201)
+
+    async def _onboarding_state(self, request: web.Request) -> web.Response:
+        self._operator(request)
+        onboarding = self.store.onboarding(onboarding_id=request.match_info["onboarding_id"])
+        if onboarding is None:
+            raise _refuse(web.HTTPNotFound, "no such onboarding")
+        return web.json_response({"state": onboarding.state, "reason": onboarding.reason})
+
+    # consent
+    async def _challenge(self, request: web.Request) -> web.Response:
+        challenge, expires = self.challenges.issue(self.clock())
+        return web.json_response({"challenge": challenge, "expires": expires.isoformat(), "domain": request.host})
+
+    async def _verified(self, request: web.Request) -> tuple[dict[str, Any], AgentVerdict]:
+        body = await _json(request)
+        vp = body.get("verifiablePresentation")
+        if not isinstance(vp, dict):
+            raise _refuse(web.HTTPBadRequest, "body needs a 'verifiablePresentation' object")
+        try:
+            challenge = challenge_of(vp, self.challenges, self.clock())
+        except MalformedConsent as exc:
+            raise _refuse(web.HTTPBadRequest, exc.reason) from None
+        except ConsentError as exc:
+            raise _refuse(web.HTTPForbidden, exc.reason) from None
+        result = await calls.verify_presentation(self.admin, vp, challenge)
+        return vp, AgentVerdict.from_result(result)
+
+    async def _token(self, request: web.Request) -> web.Response:
+        vp, verdict = await self._verified(request)
+        now = self.clock()
+        try:
+            consent = check_consent_presentation(
+                vp,
+                verdict,
+                utility_id=self.config.utility_id,
+                bound_did=self.store.bound_did,
+                is_revoked=self.store.is_revoked,
+                now=now,
+            )
+        except MalformedConsent as exc:
+            raise _refuse(web.HTTPBadRequest, exc.reason) from None
+        except ConsentError as exc:
+            LOG.info("consent refused: %s", exc.reason)
+            raise _refuse(web.HTTPForbidden, exc.reason) from None
+        bearer, token = mint(consent, now, self.config.token_ttl)
+        self.store.save_token(token)
+        account = self.store.account(consent.terms.account)
+        assert account is not None  # bound_did matched, so the account exists
+        base = self._base(request)
+        LOG.info("access token granted (scope %s)", " ".join(sorted(token.scope)))
+        return web.json_response(
+            {
+                "access_token": bearer,
+                "token_type": "Bearer",
+                "expires_in": int((token.expires - now).total_seconds()),
+                "scope": sorted(token.scope),
+                "period": {"start": token.period.start.isoformat(), "end": token.period.end.isoformat()},
+                "resourceURI": f"{base}{custodian.ROOT}/Batch/Subscription/{account.subscription_id}",
+            }
+        )
+
+    async def _revoke(self, request: web.Request) -> web.Response:
+        vp, verdict = await self._verified(request)
+        try:
+            consent = check_revocation_presentation(vp, verdict, bound_did=self.store.bound_did)
+        except MalformedConsent as exc:
+            raise _refuse(web.HTTPBadRequest, exc.reason) from None
+        except ConsentError as exc:
+            raise _refuse(web.HTTPForbidden, exc.reason) from None
+        self.store.revoke(consent.consent_id, self.clock())
+        LOG.info("consent revoked by its issuer")
+        return web.json_response({"revoked": consent.consent_id})
+
+    # custodian
+    async def _espi(self, request: web.Request) -> web.Response:
+        try:
+            path = custodian.parse_path(request.match_info["tail"])
+        except custodian.UnknownResource as exc:
+            raise _refuse(web.HTTPNotFound, str(exc)) from None
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            raise _refuse(web.HTTPUnauthorized, "a Bearer access token is required")
+        token = self.store.token(digest(auth.removeprefix("Bearer ").strip()))
+        if token is None:
+            raise _refuse(web.HTTPUnauthorized, "unknown access token")
+        account = self.store.account_by_subscription(path.subscription_id)
+        try:
+            period = custodian.requested_period(
+                request.query.get("published-min"), request.query.get("published-max"), token.period
+            )
+        except (ValueError, ConsentError) as exc:
+            raise _refuse(web.HTTPBadRequest, getattr(exc, "reason", str(exc))) from None
+        try:
+            if account is None:
+                raise AccessDenied("access token does not cover this subscription")
+            for kind in path.kinds or {None}:
+                authorise(
+                    token,
+                    DataRequest(account=account.account, kind=kind, period=period),
+                    now=self.clock(),
+                    revoked=self.store.is_revoked(token.consent_id),
+                )
+        except AccessDenied as exc:
+            LOG.info("data request refused: %s", exc.reason)
+            raise _refuse(web.HTTPForbidden, exc.reason) from None
+        seed = custodian.feed_seed(self._feed_key, account.account)
+        try:
+            # Rendering is CPU work in pure Python; a thread keeps the loop answering meanwhile.
+            body = await asyncio.to_thread(
+                custodian.render, path, seed=seed, period=period, base_url=self._base(request), scope=token.scope
+            )
+        except custodian.UnknownResource as exc:
+            raise _refuse(web.HTTPNotFound, str(exc)) from None
+        return web.Response(body=body, content_type="application/atom+xml")
+
+    def _base(self, request: web.Request) -> str:
+        return self.config.public_url.rstrip("/") or f"{request.scheme}://{request.host}"
+
+
+def _refuse(kind: type[web.HTTPException], reason: str) -> web.HTTPException:
+    return kind(text=json.dumps({"error": reason}), content_type="application/json")
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise _refuse(web.HTTPBadRequest, "body must be JSON") from None
+    if not isinstance(body, dict):
+        raise _refuse(web.HTTPBadRequest, "body must be a JSON object")
+    return body
+
+
+
+def build_app(service: UtilityService, webhook_secret: str) -> web.Application:
+    """The utility's app: its routes plus the agent's webhooks at /webhooks."""
+    from controllers.acapy import WebhookEvent, WebhookReceiver
+
+    receiver = WebhookReceiver(webhook_secret)
+
+    async def forward(event: WebhookEvent) -> None:
+        await service.on_webhook(event.topic, event.payload)
+
+    receiver.on("*", forward)
+    app = web.Application()
+    app.add_routes(receiver.routes("/webhooks"))
+    app.add_routes(service.routes())
+    return app

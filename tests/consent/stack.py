@@ -1,0 +1,149 @@
+"""The three controllers of the consent flow, as real aiohttp services on the ports the agents
+post their webhooks to, each with its own data dir; plus the steps tests and the benchmark share."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from controllers.acapy import AcaPyAdmin
+from controllers.auditor.flow import AuditorConfig, AuditorFlow, AuditRequest
+from controllers.auditor.service import build_app as auditor_app
+from controllers.consent import Period
+from controllers.consent import vocabulary as v
+from controllers.customer.service import build_app as customer_app
+from controllers.customer.wallet import CustomerConfig, CustomerWallet
+from controllers.utility.service import UtilityConfig, UtilityService
+from controllers.utility.service import build_app as utility_app
+
+UTILITY_ID = "14328"
+OPERATOR_KEY = "operator-test-key"
+PERIOD = Period(date(2024, 1, 1), date(2024, 3, 31))
+
+
+async def eventually(check, *, timeout: float = 30.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check() if asyncio.iscoroutinefunction(check) else check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class Stack:
+    network: Any
+    data_dir: Path
+    utility: UtilityService
+    customer: CustomerWallet
+    auditor: AuditorFlow
+    urls: dict[str, str]
+    http: aiohttp.ClientSession
+    runners: list[web.AppRunner]
+    admins: list[AcaPyAdmin]
+    private_values: set[str] = field(default_factory=set)  # must never appear in a log line
+    _last_audit: str = ""
+
+    @classmethod
+    async def start(cls, network, data_dir: Path, **utility_options) -> Stack:
+        ports = {r: network.specs[r].controller_port for r in ("utility", "customer", "auditor")}
+        urls = {r: f"http://127.0.0.1:{p}" for r, p in ports.items()}
+        http = aiohttp.ClientSession()
+        admins = {r: network.admin(r, timeout=30) for r in ports}
+        utility = UtilityService(
+            UtilityConfig(UTILITY_ID, data_dir / "utility", OPERATOR_KEY, **utility_options), admins["utility"]
+        )
+        customer = CustomerWallet(CustomerConfig(data_dir / "customer", {UTILITY_ID: urls["utility"]}), admins["customer"])
+        auditor = AuditorFlow(AuditorConfig(data_dir / "auditor", {UTILITY_ID: urls["utility"]}), admins["auditor"], http)
+        stack = cls(network, data_dir, utility, customer, auditor, urls, http, [], list(admins.values()))
+        await stack._serve("utility", utility_app(utility, network.specs["utility"].webhook_secret), ports)
+        await stack._serve("customer", customer_app(customer, network.specs["customer"].webhook_secret), ports)
+        await stack._serve("auditor", auditor_app(auditor, network.specs["auditor"].webhook_secret), ports)
+        await utility.start()
+        await customer.start()
+        await auditor.start()
+        return stack
+
+    async def _serve(self, role: str, app: web.Application, ports: dict[str, int]) -> None:
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", ports[role]).start()
+        self.runners.append(runner)
+
+    async def restart_customer(self) -> None:
+        """Stop the wallet controller and start a new one on the same data dir and port."""
+        runner = self.runners[1]
+        await runner.cleanup()
+        old = self.customer
+        old.close()
+        self.customer = CustomerWallet(CustomerConfig(old.config.data_dir, old.config.utility_urls), old.admin)
+        app = customer_app(self.customer, self.network.specs["customer"].webhook_secret)
+        new_runner = web.AppRunner(app)
+        await new_runner.setup()
+        await web.TCPSite(new_runner, "127.0.0.1", self.network.specs["customer"].controller_port).start()
+        self.runners[1] = new_runner
+        await self.customer.start()
+
+    async def stop(self) -> None:
+        for runner in self.runners:
+            await runner.cleanup()
+        await self.auditor.close()
+        self.utility.close()
+        self.customer.close()
+        for admin in self.admins:
+            await admin.close()
+        await self.http.close()
+
+    # -- steps ------------------------------------------------------------------------------------
+    async def onboard(self, account: str, service_point: str = "SP-1") -> None:
+        async with self.http.post(
+            f"{self.urls['utility']}/admin/onboardings",
+            json={"account": account, "service_point": service_point},
+            headers={"X-Operator-Key": OPERATOR_KEY},
+        ) as resp:
+            assert resp.status == 201, await resp.text()
+            created = await resp.json()
+        await self.customer.accept_invitation(created["invitation"], "Utility")
+        onboarding_id = created["onboarding_id"]
+        await eventually(
+            lambda: (self.utility.store.onboarding(onboarding_id=onboarding_id).state == "done"),
+            what="onboarding done",
+        )
+
+        async def held():
+            return (UTILITY_ID, account) in await self.customer._held_accounts()
+
+        await eventually(held, what="account credential stored")
+
+    async def start_audit(self, period: Period = PERIOD, scope=frozenset({v.SCOPE_USAGE}), days: int = 30) -> str:
+        audit_id, invitation = await self.auditor.new_audit(AuditRequest(period, scope, "Scope 2 audit", days))
+        await self.customer.accept_invitation(invitation, "Auditor")
+        return audit_id
+
+    async def pending_consent(self, audit_id: str) -> str:
+        audit = await eventually(lambda: (a := self.auditor.audit(audit_id)) and a.cred_ex_id and a, what="proposal sent")
+        thread = (await self.auditor.admin.credential_exchange(audit.cred_ex_id)).thread_id
+
+        async def pending():
+            for record in self.customer.consents("pending"):
+                ex = await self.customer.admin.credential_exchange(record.cred_ex_id)
+                if ex.thread_id == thread:
+                    return record.cred_ex_id
+            return None
+
+        return await eventually(pending, what="consent request in the customer's inbox")
+
+    async def audit_state(self, audit_id: str, *states: str, timeout: float = 30.0):
+        return await eventually(
+            lambda: (a := self.auditor.audit(audit_id)) and a.state in states and a, timeout=timeout,
+            what=f"audit in {states}",
+        )
