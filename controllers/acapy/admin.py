@@ -238,8 +238,15 @@ class AcaPyAdmin:
     async def send_offer_for_proposal(
         self, cred_ex_id: str, *, credential: Mapping[str, Any] | None = None, proof_type: str = "Ed25519Signature2020"
     ) -> CredentialExchange:
-        """Offer what was proposed, or (with `credential`) a counter-offer."""
-        body = {"filter": ld_proof_filter(credential, proof_type=proof_type)} if credential is not None else {}
+        """Offer what was proposed, or (with `credential`) a counter-offer.
+
+        ACA-Py 1.7 requires a `counter_preview` with any counter-offer, even though an ld_proof
+        credential has no attribute preview: an empty one satisfies it."""
+        body = (
+            {"filter": ld_proof_filter(credential, proof_type=proof_type), "counter_preview": {"attributes": []}}
+            if credential is not None
+            else {}
+        )
         return CredentialExchange.from_api(
             await self.request("POST", f"{_ISSUE}/records/{_q(cred_ex_id)}/send-offer", json=body, template=f"{_ISSUE}/records/{{id}}/send-offer")
         )

@@ -85,10 +85,6 @@ async def verify_presentation(admin: Admin, vp: dict[str, Any], challenge: str) 
     )
 
 
-def ld_proof_filter(credential: dict[str, Any]) -> dict[str, Any]:
-    return {"ld_proof": {"credential": credential, "options": {"proofType": v.PROOF_TYPE}}}
-
-
 def offered_credential(record: dict[str, Any]) -> dict[str, Any] | None:
     """The ld_proof credential of an issue-credential v2 record, from its latest stage."""
     by_format = record.get("by_format") or {}

@@ -155,12 +155,7 @@ class CustomerWallet:
         except ConsentError as exc:
             await self.decline(cred_ex_id, exc.reason)
             raise WalletError(f"consent request declined: {exc.reason}") from None
-        await self.admin.request(
-            "POST",
-            f"/issue-credential-2.0/records/{cred_ex_id}/send-offer",
-            json={"filter": calls.ld_proof_filter(credential), "counter_preview": {"attributes": []}},
-            template="/issue-credential-2.0/records/{id}/send-offer",
-        )
+        await self.admin.send_offer_for_proposal(cred_ex_id, credential=credential, proof_type=v.PROOF_TYPE)
         self.store.update(cred_ex_id, state="approved", consent_id=credential["id"])
         LOG.info("consent request %s approved", cred_ex_id)
         return self.consent(cred_ex_id)

@@ -10,7 +10,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from controllers.acapy import ld_proof_filter
 from controllers.consent import agent_calls as calls
+from controllers.consent.vocabulary import PROOF_TYPE
 from controllers.consent.model import AccountClaims, account_credential
 from controllers.utility.store import Onboarding, UtilityStore
 
@@ -51,7 +53,7 @@ class Onboarder:
             "/issue-credential-2.0/send-offer",
             json={
                 "connection_id": onboarding.connection_id,
-                "filter": calls.ld_proof_filter(credential),
+                "filter": ld_proof_filter(credential, proof_type=PROOF_TYPE),
                 "auto_issue": False,
                 "auto_remove": False,
                 "comment": "Utility account credential",
