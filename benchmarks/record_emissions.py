@@ -41,6 +41,7 @@ from controllers.ledger import (  # noqa: E402
     ConnectionProfile,
     CustomerDetail,
     RecordRequest,
+    new_secret,
     open_ledger,
 )
 from network.msp import generate_crypto_material, parse_crypto_config  # noqa: E402
@@ -87,7 +88,7 @@ def profile(crypto: Path, address: str, msp: str, user: str) -> ConnectionProfil
 async def prepare(crypto: Path, address: str) -> float:
     admins = [profile(crypto, address, msp, "Admin") for msp in ORGS]
     async with open_ledger(admins[0]) as first, open_ledger(admins[1]) as second:
-        await first.bootstrap(list(ORGS))
+        await first.bootstrap(list(ORGS), new_secret())  # the customer index secret
         await second.bootstrap(list(ORGS))
         for msp in ORGS:
             spec = AuditorSpec(msp, msp, (DIDS[msp],), "z6LSbysY2xFMRpGMhb7tFTLMpeuPRaqaWM1yECx2AtzE3KCc")

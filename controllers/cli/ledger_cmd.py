@@ -2,7 +2,8 @@
 
 Every subcommand takes --profile (a connection profile TOML, see controllers/ledger/profile.py):
 
-    emissions ledger --profile admin1.toml bootstrap --orgs Auditor1MSP,Auditor2MSP
+    emissions ledger --profile admin1.toml bootstrap --orgs Auditor1MSP,Auditor2MSP --index-secret-file index.secret
+    emissions ledger --profile admin2.toml bootstrap --orgs Auditor1MSP,Auditor2MSP
     emissions ledger --profile admin1.toml load-factors
     emissions ledger --profile admin1.toml register-auditor --msp-id Auditor1MSP --name ... --did did:key:z6Mk...
     emissions ledger --profile admin2.toml approve PROPOSAL_ID
@@ -48,11 +49,30 @@ def _with_ledger(args: argparse.Namespace, action: Callable[[Any], Awaitable[int
         raise CliError(str(exc)) from None
 
 
+def _index_secret(path: Path | None) -> bytes | None:
+    """The secret from --index-secret-file, creating the file with a new secret when missing."""
+    from controllers.ledger.index_secret import SecretFileError, create_secret_file, read_secret_file
+
+    if path is None:
+        return None
+    try:
+        if path.exists():
+            return read_secret_file(path)
+        secret = create_secret_file(path)
+    except SecretFileError as exc:
+        raise CliError(str(exc)) from None
+    print(f"generated a new customer index secret in {path} (mode 0600). Keep it as safe as the private "
+          "collection; the other founding orgs need not present it, and if they do it must be this file.",
+          file=sys.stderr)
+    return secret
+
+
 def _bootstrap(args: argparse.Namespace) -> int:
     orgs = [org.strip() for org in args.orgs.split(",") if org.strip()]
+    secret = _index_secret(args.index_secret_file)
 
     async def action(ledger) -> int:
-        _print(await ledger.bootstrap(orgs))
+        _print(await ledger.bootstrap(orgs, secret))
         return 0
 
     return _with_ledger(args, action)
@@ -192,6 +212,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     bootstrap = commands.add_parser("bootstrap", help="approve the founding governing orgs (org admin)")
     bootstrap.add_argument("--orgs", required=True, help="comma-separated MSP ids, e.g. Auditor1MSP,Auditor2MSP")
+    bootstrap.add_argument("--index-secret-file", type=Path, default=None,
+                           help="file with the customer index secret (64 hex characters, mode 0600); created "
+                                "with a new secret if missing. Required of the first founding org to bootstrap")
     bootstrap.set_defaults(handler=_bootstrap)
 
     load = commands.add_parser("load-factors", help="load and seal a shipped eGRID edition (org admin)")

@@ -13,6 +13,7 @@ from controllers.ledger.client import (
     RecordOutcome,
     open_ledger,
 )
+from controllers.ledger.index_secret import SecretFileError, create_secret_file, new_secret, read_secret_file
 from controllers.ledger.profile import ConnectionProfile, ProfileError, load_profile, parse_profile
 from controllers.ledger.records import AuditorSpec, CustomerDetail, RecordRequest, detail_hash
 
@@ -26,8 +27,12 @@ __all__ = [
     "ProfileError",
     "RecordOutcome",
     "RecordRequest",
+    "SecretFileError",
+    "create_secret_file",
     "detail_hash",
     "load_profile",
+    "new_secret",
     "open_ledger",
     "parse_profile",
+    "read_secret_file",
 ]

@@ -13,6 +13,7 @@ from chaincode.emissions.contracts.factor_store import edition_digest
 from chaincode.emissions.factors import FactorEdition
 from chaincode.emissions.market import MarketFactor
 from chaincode.emissions.utilities import UtilityRecord
+from controllers.ledger.index_secret import TRANSIENT_KEY as INDEX_SECRET_TRANSIENT_KEY, check_secret
 from controllers.ledger.profile import ConnectionProfile
 from controllers.ledger.records import AuditorSpec, CustomerDetail, RecordRequest, utc_text
 from network.gateway import Contract, GatewayError, connect, create_channel
@@ -76,8 +77,15 @@ class LedgerClient:
         return result.json()
 
     # -- auditor registry ---------------------------------------------------------------------
-    async def bootstrap(self, orgs: Sequence[str]) -> dict[str, Any]:
-        return await self._submit("AuditorRegistry", "Bootstrap", json.dumps(list(orgs)))
+    async def bootstrap(self, orgs: Sequence[str], index_secret: bytes | None = None) -> dict[str, Any]:
+        """Approve the founding orgs. The first founder passes `index_secret` (32 random bytes,
+        see `index_secret.new_secret`): it travels as transient data and keys the private
+        customer index; later founders may pass the same one or None."""
+        transient = None
+        if index_secret is not None:
+            check_secret(index_secret)
+            transient = {INDEX_SECRET_TRANSIENT_KEY: index_secret}
+        return await self._submit("AuditorRegistry", "Bootstrap", json.dumps(list(orgs)), transient=transient)
 
     async def propose_auditor(self, auditor: AuditorSpec) -> dict[str, Any]:
         return await self._submit("AuditorRegistry", "ProposeAuditor", auditor.to_json())

@@ -1,4 +1,21 @@
-"""The dev peer's configuration: one TOML file, paths relative to the file's folder."""
+"""The dev peer's configuration: one TOML file, paths relative to the file's folder.
+
+Orgs come in two kinds:
+
+- endorsing orgs give `peer_msp_dir`, the identity their peer endorses with; the dev peer plays
+  that org's peer (its own chaincode connections, its own key);
+- member-only orgs omit it: they are channel members without peers (a verifier org, say). Their
+  clients may evaluate, ask commit status, stream events and, being channel Writers, submit — but
+  the gateway never asks them to endorse.
+
+MAJORITY and ANY count every application org, as Fabric's implicit-meta Endorsement policy counts
+each org's Endorsement sub-policy: MAJORITY of three orgs is two, whether or not an org has peers.
+An org without peers can never satisfy its part, so the peers of the other orgs must make up the
+majority; a chaincode whose policy the endorsing orgs cannot satisfy is refused at start-up.
+
+The gateway's "own" org (evaluations without a target, transient-data endorsements) is the first
+endorsing org listed.
+"""
 
 from __future__ import annotations
 
@@ -55,7 +72,11 @@ class ListenConfig:
 class OrgConfig:
     msp_id: str
     msp_dir: Path  # the verifying MSP (cacerts, config.yaml with NodeOUs)
-    peer_msp_dir: Path  # the identity this org's peer endorses with
+    peer_msp_dir: Path | None = None  # the identity this org's peer endorses with; None = no peer
+
+    @property
+    def endorses(self) -> bool:
+        return self.peer_msp_dir is not None
 
 
 @dataclass(frozen=True)
@@ -105,14 +126,21 @@ class DevPeerConfig:
         ids = [org.msp_id for org in self.orgs]
         if len(set(ids)) != len(ids):
             raise ConfigError(f"duplicate org msp_id in {ids}")
+        if not any(org.endorses for org in self.orgs):
+            raise ConfigError("at least one org needs a peer_msp_dir: an org without a peer cannot endorse")
         names = [cc.name for cc in self.chaincodes]
         if len(set(names)) != len(names):
             raise ConfigError(f"duplicate chaincode name in {names}")
 
     @property
     def own_org(self) -> OrgConfig:
-        """The gateway's "local" org: the first one listed (it gets transient-data endorsements)."""
-        return self.orgs[0]
+        """The gateway's "local" org: the first endorsing org listed (evaluations without a
+        target and transient-data endorsements go to it)."""
+        return next(org for org in self.orgs if org.endorses)
+
+    @property
+    def endorsing_orgs(self) -> tuple[OrgConfig, ...]:
+        return tuple(org for org in self.orgs if org.endorses)
 
 
 def _path(base: Path, value: object, what: str) -> Path:
@@ -166,13 +194,12 @@ def _org(base: Path, index: int, table: dict) -> OrgConfig:
     msp_id = table.get("msp_id")
     if not isinstance(msp_id, str) or not msp_id:
         raise ConfigError(f"{what}.msp_id must be a non-empty string")
-    for key in ("msp_dir", "peer_msp_dir"):
-        if key not in table:
-            raise ConfigError(f"{what} ({msp_id}) needs {key}")
+    if "msp_dir" not in table:
+        raise ConfigError(f"{what} ({msp_id}) needs msp_dir")
     return OrgConfig(
         msp_id=msp_id,
         msp_dir=_path(base, table["msp_dir"], f"{what}.msp_dir"),
-        peer_msp_dir=_path(base, table["peer_msp_dir"], f"{what}.peer_msp_dir"),
+        peer_msp_dir=_optional_path(base, table, "peer_msp_dir", what),
     )
 
 

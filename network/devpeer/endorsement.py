@@ -76,7 +76,7 @@ class Endorser:
         handler = org.handlers.get(definition.name)
         if handler is None:
             raise EndorsementFailure(org, f"chaincode {definition.name} is not installed on {org.msp_id}")
-        simulator = TxSimulator(self._ledger, proposal.creator_msp_id, self._collections)
+        simulator = TxSimulator(self._ledger, proposal.creator_msp_id, self._collections, tx_id=proposal.tx_id)
 
         async def invoke(target: str, chaincode_input: chaincode_pb2.ChaincodeInput, parent: TxContext):
             if target not in self._chaincodes or target not in org.handlers:

@@ -4,6 +4,12 @@ Handshake: the chaincode sends REGISTER, the peer answers REGISTERED then READY.
 the peer sends TRANSACTION and serves the chaincode's state requests (RESPONSE / ERROR) until the
 chaincode ends it with COMPLETED or ERROR. Transactions interleave on one stream, keyed by
 (channel, txid). The peer never sends KEEPALIVE: fabric-shim 2.5.8 exits when it receives one.
+
+Range queries answer in batches of 100 with has_more / QUERY_STATE_NEXT. A paginated range
+(GET_STATE_BY_RANGE whose metadata is a QueryMetadata with a page size or bookmark) answers, as
+Fabric's handler does, with the whole page in one QueryResponse (has_more false) carrying a
+QueryResponseMetadata{fetched_records_count, bookmark}; the bookmark is the next key, "" when none
+is left. Private ranges ignore pagination metadata, as in Fabric.
 """
 
 from __future__ import annotations
@@ -270,10 +276,12 @@ class ChaincodeHandler:
             return sim.get_private_hash(ns, req.collection, req.key)
         if kind == T.GET_STATE_BY_RANGE:
             req = chaincode_shim_pb2.GetStateByRange.FromString(payload)
-            if req.metadata:
-                raise SimulationError("paginated range queries are not supported by the dev peer")
+            metadata = chaincode_shim_pb2.QueryMetadata.FromString(req.metadata)
             if req.collection:
+                # As in Fabric, private ranges ignore pagination metadata and iterate in batches.
                 query = sim.private_range(ns, req.collection, req.startKey, req.endKey)
+            elif metadata.pageSize or metadata.bookmark:
+                return self._paginated(sim, ns, req, metadata)
             else:
                 query = sim.range_query(ns, req.startKey, req.endKey)
             return self._page(ctx, uuid.uuid4().hex, _Iterator(range=query))
@@ -321,6 +329,25 @@ class ChaincodeHandler:
         if kind == T.PURGE_PRIVATE_DATA:
             raise SimulationError("PurgePrivateData is not supported by the dev peer")
         raise SimulationError(f"message type {T.Name(kind)} is not supported by the dev peer")
+
+    @staticmethod
+    def _paginated(sim: TxSimulator, ns: str, req, metadata) -> bytes:
+        """A whole page in one response, has_more false, with QueryResponseMetadata: Fabric's
+        handler neither batches a paginated page nor keeps its iterator open."""
+        page = sim.paginated_range(ns, req.startKey, req.endKey, metadata.pageSize, metadata.bookmark)
+        return chaincode_shim_pb2.QueryResponse(
+            results=[
+                chaincode_shim_pb2.QueryResultBytes(
+                    resultBytes=kv_query_result_pb2.KV(namespace=ns, key=k, value=v).SerializeToString()
+                )
+                for k, v in page.items
+            ],
+            has_more=False,
+            id=uuid.uuid4().hex,
+            metadata=chaincode_shim_pb2.QueryResponseMetadata(
+                fetched_records_count=len(page.items), bookmark=page.bookmark
+            ).SerializeToString(),
+        ).SerializeToString()
 
     def _page(self, ctx: TxContext, iterator_id: str, iterator: _Iterator) -> bytes:
         if iterator.range is not None:

@@ -24,13 +24,13 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from network.devpeer.blocks import build_block
 from network.devpeer.collections import load_collections
 from network.devpeer.commits import CommitTracker, TransientStore
-from network.devpeer.config import DevPeerConfig
+from network.devpeer.config import ConfigError, DevPeerConfig
 from network.devpeer.endorsement import ChaincodeDefinition, Endorser, OrgPeer
 from network.devpeer.handler import ChaincodeHandler
 from network.devpeer.ledger import BlockUpdates, Ledger
 from network.devpeer.membership import Membership
 from network.devpeer.ordering import BlockCutter
-from network.devpeer.policy import parse_policy
+from network.devpeer.policy import PolicyError, parse_policy, plan_orgs
 from network.devpeer.service import GatewayService
 from network.devpeer.transport import StreamRunner, ccaas_connector, in_process_connector
 from network.devpeer.validation import Validator
@@ -74,6 +74,8 @@ class DevPeer:
         config = self.config
         msp_ids = [org.msp_id for org in config.orgs]
         self.membership = Membership({org.msp_id: load_org_msp(org.msp_dir, org.msp_id) for org in config.orgs})
+        # Policies count every application org (as Fabric's MAJORITY does); only orgs with a peer
+        # can endorse, so a policy those alone cannot satisfy would never commit anything.
         self.chaincodes = {
             cc.name: ChaincodeDefinition(
                 name=cc.name,
@@ -83,6 +85,15 @@ class DevPeer:
             )
             for cc in config.chaincodes
         }
+        endorsing = [org.msp_id for org in config.endorsing_orgs]
+        for definition in self.chaincodes.values():
+            try:
+                plan_orgs(definition.policy, endorsing)
+            except PolicyError as exc:
+                raise ConfigError(
+                    f"chaincode {definition.name!r}: its endorsement policy cannot be satisfied by the orgs with "
+                    f"peers {endorsing}: {exc}"
+                ) from None
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.ledger = Ledger(config.data_dir / "ledger.sqlite", config.channel)
         if self.ledger.height == 0:
@@ -94,7 +105,7 @@ class DevPeer:
         self.validator = Validator(config.channel, self.ledger, self.membership, self.chaincodes, self.transient.get)
         self.org_peers: dict[str, OrgPeer] = {}
         self._bind()
-        for org in config.orgs:
+        for org in config.endorsing_orgs:
             member = load_msp(org.peer_msp_dir, org.msp_id)
             handlers = {cc.name: ChaincodeHandler(cc.name, self._connector(cc)) for cc in config.chaincodes}
             self.org_peers[org.msp_id] = OrgPeer(

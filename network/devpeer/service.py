@@ -122,7 +122,8 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
     async def _endorse(self, parsed: ParsedProposal, named: list[str]) -> list[Simulation]:
         peer = self._peer
         definition = peer.chaincodes[parsed.chaincode_name]
-        msp_ids = [org.msp_id for org in peer.config.orgs]
+        # Only orgs with a peer can endorse; member-only orgs still count in the policy itself.
+        msp_ids = list(peer.org_peers)
         if named:
             unknown = [m for m in named if m not in peer.org_peers]
             if unknown:

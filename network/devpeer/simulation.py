@@ -3,7 +3,9 @@
 Fabric semantics: reads return COMMITTED state and record its version (no read-your-writes);
 writes are last-wins with an empty value meaning delete; sets are sorted by key; range queries
 record the keys they returned (RangeQueryInfo) so commit can detect phantoms; private data goes to
-the public set only as SHA-256 hashes while the cleartext travels separately.
+the public set only as SHA-256 hashes while the cleartext travels separately. A transaction may
+run paginated queries or write, not both (Fabric's txSimulator rule, with its error messages); a
+read-only transaction with paginated queries may still be submitted and is validated as usual.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
 from network.devpeer.collections import Collection
 from network.devpeer.ledger import HistoryEntry, Ledger, Version
 
-__all__ = ["SimulationError", "TxSimulator", "RangeQuery", "SimulationResults", "RANGE_BATCH"]
+__all__ = ["SimulationError", "TxSimulator", "RangeQuery", "RangePage", "SimulationResults", "RANGE_BATCH", "TOTAL_QUERY_LIMIT"]
 
 RANGE_BATCH = 100  # the shim's default page of range query results
+TOTAL_QUERY_LIMIT = 100_000  # core.yaml ledger.state.totalQueryLimit: the largest page a query returns
 
 
 class SimulationError(Exception):
@@ -75,6 +78,14 @@ class RangeQuery:
 
 
 @dataclass(frozen=True)
+class RangePage:
+    """One page of a paginated range query, as Fabric's handler returns it in a single response."""
+
+    items: list[tuple[str, bytes]]
+    bookmark: str  # the first key of the next page, "" when the range is done
+
+
+@dataclass(frozen=True)
 class SimulationResults:
     public: bytes  # serialized TxReadWriteSet
     private: rwset_pb2.TxPvtReadWriteSet | None  # cleartext private writes, None when there are none
@@ -104,11 +115,27 @@ class TxSimulator:
         ledger: Ledger,
         creator_msp_id: str,
         collections: Mapping[str, Mapping[str, Collection]],
+        *,
+        tx_id: str = "",
     ) -> None:
         self._ledger = ledger
         self._creator_msp_id = creator_msp_id
         self._collections = collections
+        self._tx_id = tx_id
         self._namespaces: dict[str, _Namespace] = {}
+        # Fabric's txSimulator keeps paginated queries and writes apart: a paginated page is
+        # only meaningful to a read-only transaction (its bookmark says nothing about later writes).
+        self._write_performed = False
+        self._paginated_performed = False
+
+    def _before_write(self) -> None:
+        if self._paginated_performed:
+            # Fabric's own wording, typo included, so clients matching on it behave the same.
+            raise SimulationError(
+                f"txid [{self._tx_id}]: unsuppored transaction. Transaction has already performed a paginated "
+                "query. Writes are not allowed"
+            )
+        self._write_performed = True
 
     def _ns(self, namespace: str) -> _Namespace:
         ns = self._namespaces.get(namespace)
@@ -125,10 +152,12 @@ class TxSimulator:
 
     def put_state(self, namespace: str, key: str, value: bytes) -> None:
         _check_key(key)
+        self._before_write()
         self._ns(namespace).writes[key] = value if value else None
 
     def del_state(self, namespace: str, key: str) -> None:
         _check_key(key)
+        self._before_write()
         self._ns(namespace).writes[key] = None
 
     def get_state_metadata(self, namespace: str, key: str) -> list[tuple[str, bytes]]:
@@ -142,6 +171,7 @@ class TxSimulator:
 
     def put_state_metadata(self, namespace: str, key: str, name: str, value: bytes) -> None:
         _check_key(key)
+        self._before_write()
         # Fabric's handler replaces the key's metadata with this single entry for the transaction.
         self._ns(namespace).metadata_writes[key] = {name: value}
 
@@ -150,6 +180,31 @@ class TxSimulator:
         info.raw_reads.SetInParent()
         self._ns(namespace).ranges.append(info)
         return RangeQuery(namespace, start, end, info)
+
+    def paginated_range(self, namespace: str, start: str, end: str, page_size: int, bookmark: str) -> RangePage:
+        """Fabric's GetStateRangeScanIteratorWithPagination as the handler drives it: the page
+        starts at the bookmark (a key, inclusive) when one is given, holds up to `page_size` keys
+        (no positive size = up to the total query limit), and its bookmark is the key that follows.
+        The keys read are recorded for phantom detection like any range query's."""
+        if self._write_performed:
+            raise SimulationError(
+                f"txid [{self._tx_id}]: unsuppored transaction. Paginated queries are supported only in a "
+                "read-only transaction"
+            )
+        self._paginated_performed = True
+        first = bookmark or start
+        limit = page_size if 0 < page_size < TOTAL_QUERY_LIMIT else TOTAL_QUERY_LIMIT
+        rows = self._ledger.range(namespace, first, end, limit=limit + 1)
+        page = rows[:limit]
+        info = kv_rwset_pb2.RangeQueryInfo(start_key=first)
+        info.raw_reads.kv_reads.extend(_read(key, value.version) for key, value in page)
+        # A full page never asks the iterator for more, so Fabric leaves it unexhausted and records
+        # the last key returned as the range's end; a short page ran off the end of the range.
+        info.itr_exhausted = len(page) < limit
+        info.end_key = end if info.itr_exhausted or not page else page[-1][0]
+        self._ns(namespace).ranges.append(info)
+        next_key = rows[limit][0] if len(rows) > limit else ""
+        return RangePage([(key, value.value) for key, value in page], next_key)
 
     def history(self, namespace: str, key: str) -> list[HistoryEntry]:
         _check_key(key)
@@ -192,6 +247,7 @@ class TxSimulator:
                 f"tx creator does not have write access permission on privatedata in chaincodeName:{namespace} "
                 f"collectionName: {collection}"
             )
+        self._before_write()
         self._ns(namespace).private_writes.setdefault(collection, {})[key] = value or None
 
     def private_range(self, namespace: str, collection: str, start: str, end: str) -> RangeQuery:

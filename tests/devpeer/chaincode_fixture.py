@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 from chaincode.runtime import Context, Contract, ContractError, query, transaction
 
@@ -46,6 +47,40 @@ class Probe(Contract):
     @query
     async def Keys(self, ctx: Context, start: str, end: str) -> str:
         return ",".join([kv.key async for kv in ctx.stub.get_state_by_range(start, end)])
+
+    @query
+    async def Page(self, ctx: Context, start: str, end: str, page_size: int, bookmark: str) -> str:
+        page = await ctx.stub.get_state_by_range_with_pagination(start, end, page_size, bookmark)
+        return json.dumps({"keys": [kv.key for kv in page.records], "bookmark": page.bookmark,
+                           "count": page.fetched_records_count})
+
+    @query
+    async def CompositePage(self, ctx: Context, object_type: str, page_size: int, bookmark: str) -> str:
+        page = await ctx.stub.get_state_by_partial_composite_key_with_pagination(object_type, [], page_size, bookmark)
+        keys = [ctx.stub.split_composite_key(kv.key)[1] for kv in page.records]
+        return json.dumps({"keys": keys, "bookmark": page.bookmark, "count": page.fetched_records_count})
+
+    @transaction
+    async def PutComposite(self, ctx: Context, object_type: str, attribute: str) -> str:
+        await ctx.stub.put_state(ctx.stub.create_composite_key(object_type, [attribute]), attribute)
+        return ""
+
+    @transaction
+    async def PageThenPut(self, ctx: Context, key: str) -> str:
+        await ctx.stub.get_state_by_range_with_pagination("", "", 10, "")
+        await ctx.stub.put_state(key, "x")
+        return ""
+
+    @transaction
+    async def PutThenPage(self, ctx: Context, key: str) -> str:
+        await ctx.stub.put_state(key, "x")
+        await ctx.stub.get_state_by_range_with_pagination("", "", 10, "")
+        return ""
+
+    @transaction
+    async def PageOnly(self, ctx: Context, page_size: int) -> str:
+        page = await ctx.stub.get_state_by_range_with_pagination("", "", page_size, "")
+        return ",".join(kv.key for kv in page.records)
 
     @query
     async def History(self, ctx: Context, key: str) -> str:

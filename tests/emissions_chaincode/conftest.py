@@ -1,9 +1,9 @@
 """An in-process dev peer running the emissions chaincode for two auditor orgs and a verifier org.
 
-The dev peer needs a peer for every channel org, so the verifier org (VerifierMSP, not in the
-record detail collection) has one too; MAJORITY over three orgs is then 2 of 3, and the gateway
-plans endorsements on Auditor1MSP + Auditor2MSP (config order), as a verifier org without peers
-would leave it on a real network.
+The verifier org (VerifierMSP) is a channel member without a peer, as on a real network: it is
+not in the record detail collection and never endorses, yet its clients evaluate, read commit
+status and events. MAJORITY counts it (2 of 3 application orgs), which the two auditor peers
+satisfy.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ COLLECTIONS = ROOT / "network" / "collections" / "emissions-collections.json"
 CHANNEL = "utilityemissions"
 ORGS = {"Auditor1MSP": "auditor1.example.com", "Auditor2MSP": "auditor2.example.com",
         "VerifierMSP": "verifier.example.com"}
-AUDITORS = ("Auditor1MSP", "Auditor2MSP")
+AUDITORS = ("Auditor1MSP", "Auditor2MSP")  # the orgs with peers; VerifierMSP has none
 PGE = 14328  # Pacific Gas & Electric: CAMX subregion
 TEST_UTILITIES = (PGE, 5416, 17609)
 
 
 def crypto_config():
     return parse_crypto_config({
-        "peer_orgs": [{"msp_id": msp, "domain": domain, "peers": 1, "users": ["User1"]}
+        "peer_orgs": [{"msp_id": msp, "domain": domain, "peers": 1 if msp in AUDITORS else 0, "users": ["User1"]}
                       for msp, domain in ORGS.items()],
     })
 
@@ -52,7 +52,8 @@ def devpeer_mapping(crypto: Path, data_dir: Path, chaincode: dict | None = None)
         "data_dir": str(data_dir),
         "listen": {"address": "127.0.0.1:0"},
         "orgs": [{"msp_id": msp, "msp_dir": str(org_dir(d) / "msp"),
-                  "peer_msp_dir": str(org_dir(d) / "peers" / f"peer0.{d}" / "msp")} for msp, d in ORGS.items()],
+                  **({"peer_msp_dir": str(org_dir(d) / "peers" / f"peer0.{d}" / "msp")} if msp in AUDITORS else {})}
+                 for msp, d in ORGS.items()],
         "chaincodes": [{"name": "emissions", "version": "1.0", "endorsement_policy": "MAJORITY",
                         "collections_config": str(COLLECTIONS),
                         **(chaincode or {"python": "chaincode.emissions.chaincode:chaincode"})}],

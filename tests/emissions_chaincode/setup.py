@@ -23,10 +23,14 @@ def auditor_spec(msp_id: str) -> AuditorSpec:
     return AuditorSpec(msp_id, f"{msp_id[:-3]} Assurance LLP", (DIDS[msp_id],), KEY_AGREEMENT[msp_id])
 
 
+INDEX_SECRET = bytes(range(32))  # the customer index HMAC key; a real one comes from new_secret()
+
+
 async def bootstrap(network: LedgerNetwork) -> None:
-    for msp in AUDITORS:
+    """Both founders approve; the first brings the customer index secret, the second need not."""
+    for msp, secret in zip(AUDITORS, (INDEX_SECRET, None)):
         async with network.client(msp, "Admin") as admin:
-            await admin.bootstrap(AUDITORS)
+            await admin.bootstrap(AUDITORS, secret)
 
 
 async def register(network: LedgerNetwork, msp_id: str) -> dict:

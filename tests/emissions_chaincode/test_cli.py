@@ -76,9 +76,20 @@ def run(monkeypatch, capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_cli_loads_factors_registers_records_and_verifies(devpeer, crypto, tmp_path, monkeypatch, capsys):
     p = profiles(crypto, devpeer, tmp_path)
-    for admin in ("Auditor1MSP-Admin", "Auditor2MSP-Admin"):
-        assert run(monkeypatch, capsys, "ledger", "--profile", str(p[admin]), "bootstrap",
-                   "--orgs", "Auditor1MSP,Auditor2MSP")[0] == 0
+    secret_file = tmp_path / "index.secret"
+    code, _, err = run(monkeypatch, capsys, "ledger", "--profile", str(p["Auditor1MSP-Admin"]), "bootstrap",
+                       "--orgs", "Auditor1MSP,Auditor2MSP", "--index-secret-file", str(secret_file))
+    assert code == 0, err
+    assert f"generated a new customer index secret in {secret_file} (mode 0600)" in err
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    secret_file.chmod(0o640)
+    code, _, err = run(monkeypatch, capsys, "ledger", "--profile", str(p["Auditor2MSP-Admin"]), "bootstrap",
+                       "--orgs", "Auditor1MSP,Auditor2MSP", "--index-secret-file", str(secret_file))
+    assert code == 1 and "is accessible to others (mode 0640)" in err
+    secret_file.chmod(0o600)
+    code, _, err = run(monkeypatch, capsys, "ledger", "--profile", str(p["Auditor2MSP-Admin"]), "bootstrap",
+                       "--orgs", "Auditor1MSP,Auditor2MSP", "--index-secret-file", str(secret_file))
+    assert code == 0, err  # the same secret, read from the file
     code, out, err = run(monkeypatch, capsys, "ledger", "--profile", str(p["Auditor1MSP-Admin"]), "load-factors")
     assert code == 0, err
     assert json.loads(out)["counts"] == {"states": 52, "subregions": 27, "utilities": 3595}

@@ -175,8 +175,12 @@ async def test_query_by_utility_and_period_pages(ready):
         frm, to = datetime(2024, 2, 10, tzinfo=UTC), datetime(2024, 5, 1, tzinfo=UTC)
         first = await client.query_records(PGE, frm, to, page_size=2)
         second = await client.query_records(PGE, frm, to, page_size=2, bookmark=first["bookmark"])
+        # A bookmark is the next index key (the stub's paginated query bookmark), only for this utility.
+        with pytest.raises(LedgerError, match="is not one this query returned"):
+            await client.query_records(5416, frm, to, page_size=2, bookmark=first["bookmark"])
     assert [r["record_id"] for r in first["records"]] == ids[1:3]
     assert [r["record_id"] for r in second["records"]] == ids[3:4] and second["bookmark"] == ""
+    assert bytes.fromhex(first["bookmark"]).decode().endswith(f"\x002024-04-01T00:00:00Z\x00{ids[3]}\x00")
 
 
 async def test_event_and_public_ledger_hold_no_personal_data(ready, tmp_path):

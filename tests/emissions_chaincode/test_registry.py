@@ -9,12 +9,12 @@ import pytest
 from controllers.ledger import AuditorSpec, LedgerError
 
 from tests.emissions_chaincode.conftest import AUDITORS
-from tests.emissions_chaincode.setup import DIDS, auditor_spec, bootstrap, register
+from tests.emissions_chaincode.setup import DIDS, INDEX_SECRET, auditor_spec, bootstrap, register
 
 
 async def test_bootstrap_needs_an_admin_of_every_founding_org(network):
     async with network.client("Auditor1MSP", "Admin") as admin1:
-        pending = await admin1.bootstrap(AUDITORS)
+        pending = await admin1.bootstrap(AUDITORS, INDEX_SECRET)
         assert pending["status"] == "pending" and pending["approved"] == ["Auditor1MSP"]
         with pytest.raises(LedgerError, match="has already approved the bootstrap"):
             await admin1.bootstrap(AUDITORS)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from chaincode.emissions.contracts import arguments, governance, state
+from chaincode.emissions.contracts import arguments, governance, index_secret, state
 from chaincode.runtime import Context, Contract, ContractError, query, transaction
 
 ACTIVE = "active"
@@ -68,8 +68,11 @@ class AuditorRegistry(Contract):
     # -- governance ---------------------------------------------------------------------------
     @transaction
     async def Bootstrap(self, ctx: Context, orgs: list[str]) -> str:
-        """Name the founding governing orgs; effective once an admin of each has called it."""
-        return state.output(await governance.bootstrap(ctx, orgs))
+        """Name the founding governing orgs; effective once an admin of each has called it.
+        The first call also brings the customer index secret as transient "indexSecret"."""
+        founded = await governance.bootstrap(ctx, orgs)
+        await index_secret.install(ctx)
+        return state.output(founded)
 
     @query
     async def GetGovernance(self, ctx: Context) -> str:

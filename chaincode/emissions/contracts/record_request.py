@@ -8,7 +8,6 @@ and optionally hourly: [{"start": RFC 3339, "kwh": decimal string}, ...].
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,16 +50,6 @@ class PrivateDetail:
     service_point_id: str
     kwh: Decimal
     hourly: tuple[tuple[datetime, Decimal], ...]
-
-    @property
-    def customer_key(self) -> str:
-        """The private index key of this customer's account at this service point. Length-prefixed
-        parts, so ("a", "bc") and ("ab", "c") differ; never written to public state."""
-        hasher = hashlib.sha256(b"emissions-customer\x00")
-        for part in (self.customer_did, self.account_id, self.service_point_id):
-            data = part.encode()
-            hasher.update(len(data).to_bytes(4, "big") + data)
-        return hasher.hexdigest()
 
 
 def _token(document: Mapping[str, object], name: str, what: str) -> str:

@@ -13,8 +13,10 @@ Storage:
   .to_json_dict()}. The ledger holds SHA-256 of exactly those bytes, which is what VerifyRecord
   compares: a verifier holding the credential's record detail re-serialises it with canonical_json
   (sorted keys, no whitespace, UTF-8, decimals as strings) and hashes it;
-- private `customer` index keyed by a hash of (DID, account, service point): the customer's records,
-  for the overlap and idempotency rules. The public side never holds that key.
+- private `customer` index keyed by HMAC-SHA256(index secret; DID, account, service point): the
+  customer's records, for the overlap and idempotency rules. The secret lives only in the
+  collection (see `index_secret`), so the SHA-256 of this key that the public read-write set
+  carries cannot be recomputed from a guessed DID and account.
 
 The record id is sha256("record" NUL tx_id): unique, the same on every endorser, and unrelated to
 who the customer is.
@@ -28,14 +30,14 @@ from typing import Any
 
 from chaincode.emissions.calculation import PeriodEmissions, calculate_period
 from chaincode.emissions.canonical import decimal_str
-from chaincode.emissions.contracts import arguments, factor_store, state
+from chaincode.emissions.contracts import arguments, factor_store, index_secret, state
 from chaincode.emissions.contracts.access import require_client_or_admin
 from chaincode.emissions.contracts.auditors import require_active_auditor
 from chaincode.emissions.contracts.record_request import PrivateDetail, PublicRequest, parse_detail, parse_request
 from chaincode.emissions.errors import EmissionsError
 from chaincode.runtime import Context, Contract, ContractError, query, transaction
 
-COLLECTION = "emissionsRecordDetails"
+COLLECTION = state.DETAILS_COLLECTION
 EVENT = "EmissionsRecorded"
 ACTIVE = "active"
 SUPERSEDED = "superseded"
@@ -104,13 +106,15 @@ class EmissionsRecords(Contract):
         public = parse_request(request)
         if public.auditor_did not in auditor["dids"]:
             raise ContractError(f"auditor_did {public.auditor_did} is not a registered DID of auditor org {msp}")
+        secret = await index_secret.load(ctx)
         detail = parse_detail(ctx.stub.transient, public)
         meta = await factor_store.require_sealed(ctx, public.edition)
         if meta["year"] > public.year:
             raise ContractError(f"edition {public.edition!r} describes {meta['year']}, after the period's year "
                                 f"{public.year}; use an edition of that year or earlier")
 
-        index_key = state.key(state.CUSTOMER, detail.customer_key)
+        index_key = state.key(state.CUSTOMER, index_secret.customer_key(
+            secret, detail.customer_did, detail.account_id, detail.service_point_id))
         index = await state.get_private_json(ctx, COLLECTION, index_key, "customer index") or {"records": []}
         replay = self._replay(index, public)
         if replay is not None:
@@ -174,31 +178,36 @@ class EmissionsRecords(Contract):
     async def QueryRecords(self, ctx: Context, utility_id: int, period_from: str, period_to: str,
                            page_size: int, bookmark: str) -> str:
         """Public records of a utility whose period overlaps [period_from, period_to), by period
-        start; at most `page_size` (1-100) per call, continue with the returned bookmark."""
+        start; at most `page_size` (1-100) per call, continue with the returned bookmark (hex of
+        the next index key, "" at the end). Uses the shim's paginated range queries, which Fabric
+        serves only to read-only transactions: evaluate it, never mix it with writes."""
         start = arguments.timestamp(period_from, "period_from")
         end = arguments.timestamp(period_to, "period_to")
         if end <= start:
             raise ContractError("period_to must be after period_from")
         if not 1 <= page_size <= MAX_PAGE:
             raise ContractError(f"page_size must be from 1 to {MAX_PAGE}, got {page_size}")
-        after = self._bookmark(bookmark)
+        prefix = state.key(state.RECORD_BY_UTILITY, str(utility_id))
+        next_key = self._bookmark(bookmark, prefix)
         records: list[dict[str, Any]] = []
-        next_bookmark = ""
-        # The dev peer has no paginated range queries (nor has Fabric for submitted transactions),
-        # so the bookmark is the last index key returned and earlier keys are skipped.
-        async with ctx.stub.get_state_by_partial_composite_key(state.RECORD_BY_UTILITY, [str(utility_id)]) as rows:
-            async for kv in rows:
-                if kv.key <= after:
-                    continue
+        # Index keys are [utility, period start, record id]: in period order. A record that began
+        # before period_from may still overlap it, so the first page starts at the utility's first
+        # key, not at period_from; each fetch asks for just the records still missing, so the stub's bookmark (the next key)
+        # is exactly where the following call resumes.
+        while len(records) < page_size:
+            page = await ctx.stub.get_state_by_partial_composite_key_with_pagination(
+                state.RECORD_BY_UTILITY, [str(utility_id)], page_size - len(records), next_key)
+            for kv in page.records:
                 _, (_, period_start, _) = ctx.stub.split_composite_key(kv.key)
                 if arguments.timestamp(period_start, "period start") >= end:
-                    break
+                    return state.output({"records": records, "bookmark": ""})
                 record = await self._record(ctx, kv.value.decode())
                 if _overlaps({"start": record["period_start"], "end": record["period_end"]}, start, end):
                     records.append(record)
-                    if len(records) == page_size:
-                        next_bookmark = kv.key.encode().hex()
-                        break
+            next_key = page.bookmark
+            if not next_key:
+                break
+        next_bookmark = next_key.encode().hex()
         return state.output({"records": records, "bookmark": next_bookmark})
 
     @query
@@ -248,10 +257,14 @@ class EmissionsRecords(Contract):
         await state.put_json(ctx, state.key(state.RECORD, old_id), old)
 
     @staticmethod
-    def _bookmark(bookmark: str) -> str:
+    def _bookmark(bookmark: str, prefix: str) -> str:
+        """The index key a bookmark names; it must lie in the queried utility's index."""
         if not bookmark:
             return ""
         try:
-            return bytes.fromhex(bookmark).decode("utf-8")
+            key = bytes.fromhex(bookmark).decode("utf-8")
         except ValueError:
-            raise ContractError(f"bookmark {bookmark!r} is not one this query returned") from None
+            key = ""
+        if not key.startswith(prefix):
+            raise ContractError(f"bookmark {bookmark!r} is not one this query returned")
+        return key

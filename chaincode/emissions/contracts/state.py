@@ -27,8 +27,10 @@ MARKET = "market"  # [utility_id, year, kind]
 RECORD = "record"  # [record_id]
 RECORD_BY_UTILITY = "record-utility"  # [utility_id, period_start, record_id] -> record_id
 # Private (collection emissionsRecordDetails):
+DETAILS_COLLECTION = "emissionsRecordDetails"
 DETAIL = "detail"  # [record_id] -> the private record detail (hashed for VerifyRecord)
-CUSTOMER = "customer"  # [customer_key] -> this customer's records (overlap / idempotency index)
+CUSTOMER = "customer"  # [HMAC customer key] -> this customer's records (overlap / idempotency index)
+INDEX_SECRET = "index-secret"  # [] -> the 32-byte HMAC key of the customer index (see index_secret)
 
 
 def key(object_type: str, *attributes: str) -> str:
