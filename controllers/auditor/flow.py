@@ -8,8 +8,10 @@ or declined / refused / failed, each with a reason.
 
 Webhooks only say "look again": each step re-reads the record from the agent, so duplicate or
 out-of-order deliveries and controller restarts (`start()` runs `resume`) just repeat a check.
-Exchanges that die silently are caught by `sweep`, which fails audits waiting longer than the
-exchange timeout with an `ExchangeTimeout` reason.
+Exchanges that die silently are caught by `sweep` (the app runs it every `sweep_interval`), which
+fails audits waiting longer than the exchange timeout with an `ExchangeTimeout` reason and abandons
+the exchange at the agent. One lock per audit keeps webhooks, `resume` and `sweep` from taking the
+same step twice.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import logging
 import time
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,7 +30,6 @@ from typing import Any
 import aiohttp
 
 from controllers.acapy import AcaPyAdmin, AdminApiError, ExchangeTimeout
-from controllers.consent import agent_calls as calls
 from controllers.consent import vocabulary as v
 from controllers.consent.errors import ConsentError
 from controllers.consent.model import ConsentTerms, Period, consent_credential, new_consent_id, parse_consent
@@ -35,8 +37,13 @@ from controllers.greenbutton import GreenButtonError, PeriodUsage, electricity_u
 from controllers.auditor.store import Audit, AuditorStore
 
 LOG = logging.getLogger(__name__)
-# States in which the audit waits on the other party's agent (what `sweep` watches).
+# States `resume` picks up after a restart.
 WAITING = ("invited", "connected", "proving", "proposing", "requested")
+# States in which the audit waits on the other party's agent, not on a person: only these can die
+# silently (an invitation may wait for days; a proposal waits for the customer to decide).
+AGENT_STEPS = {"proving": "account proof", "requested": "consent issuance"}
+# Which record of an audit each webhook topic is about (topic -> audit column = payload key).
+_TOPIC_KEYS = {"connections": "invitation_msg_id", "present_proof_v2_0": "pres_ex_id", "issue_credential_v2_0": "cred_ex_id"}
 _PROPOSAL_KEY = "z" + "1" * 8  # placeholder: the customer puts its own key agreement key in
 
 
@@ -73,7 +80,12 @@ class AuditRequest:
 class AuditorConfig:
     data_dir: Path
     utility_urls: dict[str, str] = field(default_factory=dict)  # EIA utility id -> utility service URL
-    exchange_timeout: float = 60.0
+    exchange_timeout: float = 60.0  # seconds an agent step may stay silent before `sweep` fails it
+    sweep_interval: float = 15.0  # seconds between the app's sweeps
+
+    def __post_init__(self) -> None:
+        if self.exchange_timeout <= 0 or self.sweep_interval <= 0:
+            raise ValueError("exchange_timeout and sweep_interval must be positive (seconds)")
 
 
 @dataclass(frozen=True)
@@ -89,9 +101,10 @@ class AuditorFlow:
         self.did = ""
         self.results: dict[str, FetchResult] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)  # audit id -> its lock
 
     async def start(self) -> None:
-        self.did = await calls.ensure_did_key(self.admin, self.store.get_meta("did"))
+        self.did = (await self.admin.ensure_did_key(self.store.get_meta("did"))).did
         self.store.set_meta("did", self.did)
         await self.resume()
 
@@ -104,25 +117,30 @@ class AuditorFlow:
     # -- starting an audit ------------------------------------------------------------------------
     async def new_audit(self, request: AuditRequest) -> tuple[str, dict[str, Any]]:
         audit_id = str(uuid.uuid4())
-        record = await calls.create_invitation(self.admin, alias=f"audit {audit_id}")
-        self.store.add(audit_id, request.to_json(), record["invi_msg_id"], time.time())
+        # auto_accept: the decision to connect was taken in making the invitation.
+        invitation = await self.admin.create_invitation(alias=f"audit {audit_id}", auto_accept=True)
+        self.store.add(audit_id, request.to_json(), invitation.invitation_msg_id, time.time())
         LOG.info("audit %s: invitation created", audit_id)
-        return audit_id, record["invitation"]
+        return audit_id, invitation.invitation
 
     def audit(self, audit_id: str) -> Audit | None:
         return self.store.find(audit_id=audit_id)
 
     # -- webhooks -------------------------------------------------------------------------------
     async def on_webhook(self, topic: str, payload: dict[str, Any]) -> None:
-        if topic == "connections":
-            await self._on_connection(payload)
-        elif topic == "present_proof_v2_0" and payload.get("pres_ex_id"):
-            audit = self.store.find(pres_ex_id=payload["pres_ex_id"])
-            if audit:
+        column = _TOPIC_KEYS.get(topic)
+        value = payload.get(column) if column else None
+        found = self.store.find(**{column: value}) if column and isinstance(value, str) else None
+        if found is None:
+            return
+        async with self._locks[found.audit_id]:
+            audit = self.store.find(audit_id=found.audit_id)  # as the last holder of the lock left it
+            assert audit is not None
+            if topic == "connections":
+                await self._on_connection(payload)
+            elif topic == "present_proof_v2_0":
                 await self._on_presentation(audit)
-        elif topic == "issue_credential_v2_0" and payload.get("cred_ex_id"):
-            audit = self.store.find(cred_ex_id=payload["cred_ex_id"])
-            if audit:
+            else:
                 await self._on_credential(audit)
 
     def _set(self, audit: Audit, **values: Any) -> None:
@@ -280,7 +298,7 @@ class AuditorFlow:
         """A fresh access token for `consent` (challenge -> VP -> token), or UtilityRefused."""
         async with self.http.get(f"{base}/consent/challenge") as resp:
             challenge = (await resp.json())["challenge"]
-        vp = await calls.prove(self.admin, self.did, consent, challenge)
+        vp = await self.admin.vc_present(self.did, [consent], challenge=challenge)
         return await self.present(vp, base)
 
     async def present(self, vp: dict[str, Any], base: str) -> dict[str, Any]:
@@ -294,7 +312,10 @@ class AuditorFlow:
     async def resume(self) -> None:
         for audit in self.store.in_states(*WAITING, "consented"):
             try:
-                await self._resume_one(audit)
+                async with self._locks[audit.audit_id]:
+                    latest = self.store.find(audit_id=audit.audit_id)
+                    if latest is not None:
+                        await self._resume_one(latest)
             except AdminApiError as exc:
                 LOG.warning("audit %s: resume failed (%s)", audit.audit_id, exc)
 
@@ -312,21 +333,41 @@ class AuditorFlow:
             self._spawn(self.fetch(audit.audit_id))
 
     async def sweep(self, now: float | None = None) -> list[str]:
-        """Fail audits whose exchange went silent for longer than the timeout; returns their ids."""
+        """Fail audits whose agent step went silent for longer than the timeout; returns their ids."""
         now = time.time() if now is None else now
         failed = []
-        for audit in self.store.in_states("proving", "requested"):
-            if now - audit.updated < self.config.exchange_timeout:
+        for stale in self.store.in_states(*AGENT_STEPS):
+            if now - stale.updated < self.config.exchange_timeout:
                 continue
-            await self._resume_one(audit)  # one last look: a webhook may just have been lost
-            latest = self.store.find(audit_id=audit.audit_id)
-            if latest is not None and latest.state == audit.state:
-                topic = "present_proof_v2_0" if audit.state == "proving" else "issue_credential_v2_0"
-                record = audit.pres_ex_id if audit.state == "proving" else audit.cred_ex_id
-                timeout = ExchangeTimeout(topic, record or "?", ["done"], self.config.exchange_timeout, audit.state)
-                self._set(audit, state="failed", reason=str(timeout)[:200])
-                failed.append(audit.audit_id)
+            async with self._locks[stale.audit_id]:
+                audit = self.store.find(audit_id=stale.audit_id)
+                if audit is None or (audit.state, audit.updated) != (stale.state, stale.updated):
+                    continue  # it moved while the lock was held elsewhere
+                await self._resume_one(audit)  # one last look: a webhook may just have been lost
+                latest = self.store.find(audit_id=audit.audit_id)
+                if latest is not None and latest.state == audit.state:
+                    await self._give_up(latest)
+                    failed.append(audit.audit_id)
         return failed
+
+    async def _give_up(self, audit: Audit) -> None:
+        """Fail the audit, and abandon its exchange at the agent with a problem report: a late answer
+        then cannot revive it, and the other party learns why it ended."""
+        if audit.state == "proving":
+            topic, record_id = "present_proof_v2_0", audit.pres_ex_id
+            read, report = self.admin.presentation_exchange, self.admin.presentation_problem_report
+        else:
+            topic, record_id = "issue_credential_v2_0", audit.cred_ex_id
+            read, report = self.admin.credential_exchange, self.admin.credential_problem_report
+        assert record_id is not None
+        last_state = None
+        try:
+            last_state = (await read(record_id)).state  # before the report turns it into "abandoned"
+            await report(record_id, f"no answer within {self.config.exchange_timeout:g} s")
+        except AdminApiError as exc:
+            LOG.warning("audit %s: could not abandon the silent exchange (%s)", audit.audit_id, exc)
+        timeout = ExchangeTimeout(topic, record_id, {"done"}, self.config.exchange_timeout, last_state)
+        self._set(audit, state="failed", reason=f"{AGENT_STEPS[audit.state]} timed out: {timeout}"[:200])
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)

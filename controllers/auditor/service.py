@@ -1,13 +1,21 @@
 """The auditor controller's aiohttp app: start an audit (returns the invitation for the customer),
 follow it, re-fetch with its consent; agent webhooks at /webhooks. The JSON API is the auditor's
-own (behind its firewall); only audit ids appear in its URLs."""
+own (behind its firewall); only audit ids appear in its URLs. While the app runs, it sweeps the
+audits every `config.sweep_interval` seconds for exchanges that died silently."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
 from controllers.acapy import WebhookEvent, WebhookReceiver
 from controllers.auditor.flow import AuditorFlow, AuditRequest
+
+LOG = logging.getLogger(__name__)
 
 
 def build_app(flow: AuditorFlow, webhook_secret: str) -> web.Application:
@@ -57,4 +65,30 @@ def build_app(flow: AuditorFlow, webhook_secret: str) -> web.Application:
             web.post("/api/audits/{audit_id}/fetch", refetch),
         ]
     )
+    app.cleanup_ctx.append(_sweeping(flow))
     return app
+
+
+def _sweeping(flow: AuditorFlow) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The sweep timer, living as long as the app: started on startup, stopped on cleanup."""
+
+    async def sweep_forever() -> None:
+        interval = flow.config.sweep_interval
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                failed = await flow.sweep()
+            except Exception:  # noqa: BLE001 - one failed sweep (agent down, say) must not end the timer
+                LOG.exception("sweep failed; next in %g s", interval)
+            else:
+                if failed:
+                    LOG.info("sweep: %d audit(s) timed out", len(failed))
+
+    async def context(_app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(sweep_forever())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return context

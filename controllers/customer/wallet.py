@@ -24,7 +24,6 @@ import aiohttp
 
 from controllers.acapy import AcaPyAdmin, AdminApiError
 from controllers.acapy.records import CredentialExchange
-from controllers.consent import agent_calls as calls
 from controllers.consent import vocabulary as v
 from controllers.consent.errors import ConsentError, MalformedConsent
 from controllers.consent.keys import KeyAgreementKey, load_or_create
@@ -52,7 +51,7 @@ class CustomerWallet:
         self.did = ""
 
     async def start(self) -> None:
-        self.did = await calls.ensure_did_key(self.admin, self.store.get_meta("did"))
+        self.did = (await self.admin.ensure_did_key(self.store.get_meta("did"))).did
         self.store.set_meta("did", self.did)
         for record in await self.admin.credential_exchanges():
             await self._on_credential(record.cred_ex_id)
@@ -64,8 +63,7 @@ class CustomerWallet:
 
     async def accept_invitation(self, invitation: dict[str, Any], alias: str) -> str:
         """The person chose to connect (to its utility, or to an auditor); returns the connection id."""
-        record = await calls.receive_invitation(self.admin, invitation, alias)
-        return record["connection_id"]
+        return (await self.admin.receive_invitation(invitation, alias=alias)).connection_id
 
     # -- webhooks -------------------------------------------------------------------------------
     async def on_webhook(self, topic: str, payload: dict[str, Any]) -> None:
@@ -215,7 +213,7 @@ class CustomerWallet:
             raise WalletError("this wallet has no address for the consent's utility")
         async with http.get(f"{base}/consent/challenge") as resp:
             challenge = (await resp.json())["challenge"]
-        vp = await calls.prove(self.admin, self.did, record.credential, challenge)
+        vp = await self.admin.vc_present(self.did, [record.credential], challenge=challenge)
         async with http.post(f"{base}/consent/revocations", json={"verifiablePresentation": vp}) as resp:
             body = await resp.json()
             if resp.status != 200:

@@ -10,8 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from controllers.acapy import ld_proof_filter
-from controllers.consent import agent_calls as calls
+from controllers.acapy import AcaPyAdmin, AdminApiError
 from controllers.consent.vocabulary import PROOF_TYPE
 from controllers.consent.model import AccountClaims, account_credential
 from controllers.utility.store import Onboarding, UtilityStore
@@ -20,17 +19,18 @@ LOG = logging.getLogger(__name__)
 
 
 class Onboarder:
-    def __init__(self, store: UtilityStore, admin: calls.Admin, utility_id: str, did: str):
+    def __init__(self, store: UtilityStore, admin: AcaPyAdmin, utility_id: str, did: str):
         self.store, self.admin, self.utility_id, self.did = store, admin, utility_id, did
 
     async def invite(self, account: str, service_point: str) -> tuple[str, dict[str, Any]]:
         AccountClaims(self.utility_id, account, service_point)  # validates before anything is stored
         self.store.add_account(account, service_point)
         onboarding_id = str(uuid.uuid4())
-        record = await calls.create_invitation(self.admin, alias=f"onboarding {onboarding_id}")
-        self.store.add_onboarding(onboarding_id, account, record["invi_msg_id"])
+        # auto_accept: the decision to connect was taken in making the invitation.
+        invitation = await self.admin.create_invitation(alias=f"onboarding {onboarding_id}", auto_accept=True)
+        self.store.add_onboarding(onboarding_id, account, invitation.invitation_msg_id)
         LOG.info("onboarding %s: invitation created", onboarding_id)
-        return onboarding_id, record["invitation"]
+        return onboarding_id, invitation.invitation
 
     async def on_connection(self, payload: dict[str, Any]) -> None:
         if payload.get("state") not in {"active", "completed"}:
@@ -48,18 +48,10 @@ class Onboarder:
         assert record is not None
         claims = AccountClaims(self.utility_id, record.account, record.service_point)
         credential = account_credential(self.did, None, claims, datetime.now(UTC))
-        result = await self.admin.request(
-            "POST",
-            "/issue-credential-2.0/send-offer",
-            json={
-                "connection_id": onboarding.connection_id,
-                "filter": ld_proof_filter(credential, proof_type=PROOF_TYPE),
-                "auto_issue": False,
-                "auto_remove": False,
-                "comment": "Utility account credential",
-            },
+        offer = await self.admin.send_credential_offer(
+            onboarding.connection_id, credential, proof_type=PROOF_TYPE, comment="Utility account credential"
         )
-        self.store.update_onboarding(onboarding.onboarding_id, cred_ex_id=result["cred_ex_id"], state="offered")
+        self.store.update_onboarding(onboarding.onboarding_id, cred_ex_id=offer.cred_ex_id, state="offered")
         LOG.info("onboarding %s: account credential offered", onboarding.onboarding_id)
 
     async def on_credential(self, payload: dict[str, Any]) -> None:
@@ -79,8 +71,9 @@ class Onboarder:
             LOG.info("onboarding %s: failed", onboarding.onboarding_id)
 
     async def _issue(self, onboarding: Onboarding) -> None:
-        detail = await self.admin.request("GET", f"/issue-credential-2.0/records/{onboarding.cred_ex_id}")
-        requested = calls.offered_credential(detail["cred_ex_record"]) or {}
+        assert onboarding.cred_ex_id
+        exchange = await self.admin.credential_exchange(onboarding.cred_ex_id)
+        requested = (exchange.request or {}).get("credential") or {}
         subject = requested.get("credentialSubject") or {}
         holder = subject.get("id")
         record = self.store.account(onboarding.account)
@@ -90,13 +83,11 @@ class Onboarder:
         claims_ok = all(subject.get(k) == val for k, val in expected.items())
         if not (isinstance(holder, str) and holder.startswith("did:key:")) or not claims_ok:
             reason = "request must bind a did:key and keep the offered claims"
-            await self.admin.request(
-                "POST", f"/issue-credential-2.0/records/{onboarding.cred_ex_id}/problem-report", json={"description": reason}
-            )
+            await self.admin.credential_problem_report(onboarding.cred_ex_id, reason)
             self.store.update_onboarding(onboarding.onboarding_id, state="failed", reason=reason)
             LOG.info("onboarding %s: refused (%s)", onboarding.onboarding_id, reason)
             return
-        await self.admin.request("POST", f"/issue-credential-2.0/records/{onboarding.cred_ex_id}/issue", json={})
+        await self.admin.issue_credential(onboarding.cred_ex_id)
         self.store.bind(record.account, holder)
         self.store.update_onboarding(onboarding.onboarding_id, state="issued")
         LOG.info("onboarding %s: account credential issued", onboarding.onboarding_id)
@@ -107,12 +98,15 @@ class Onboarder:
             if onboarding.state == "connected":
                 await self._offer(onboarding)
                 continue
+            assert onboarding.cred_ex_id
             try:
-                detail = await self.admin.request("GET", f"/issue-credential-2.0/records/{onboarding.cred_ex_id}")
-            except Exception:  # noqa: BLE001 - a record the agent lost leaves the onboarding failed
+                exchange = await self.admin.credential_exchange(onboarding.cred_ex_id)
+            except AdminApiError as exc:
+                if exc.status != 404:
+                    raise  # the agent is down or erring: the next start tries again
                 self.store.update_onboarding(onboarding.onboarding_id, state="failed", reason="exchange lost")
                 continue
-            await self.on_credential(detail["cred_ex_record"])
+            await self.on_credential(exchange.raw)
 
 
 __all__ = ["Onboarder"]

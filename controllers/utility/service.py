@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from controllers.consent import agent_calls as calls
+from controllers.acapy import AcaPyAdmin, WebhookEvent, WebhookReceiver
 from controllers.consent.challenges import ChallengeBook
 from controllers.consent.checks import (
     AgentVerdict,
@@ -55,7 +55,7 @@ class UtilityConfig:
 
 
 class UtilityService:
-    def __init__(self, config: UtilityConfig, admin: calls.Admin, *, clock: Clock = utc_now):
+    def __init__(self, config: UtilityConfig, admin: AcaPyAdmin, *, clock: Clock = utc_now):
         self.config, self.admin, self.clock = config, admin, clock
         self.store = UtilityStore(config.data_dir / "utility.sqlite3")
         self.challenges = ChallengeBook(ttl=config.challenge_ttl)
@@ -72,7 +72,7 @@ class UtilityService:
 
     async def start(self) -> None:
         """Find or create the utility's did:key, then resume onboardings a restart interrupted."""
-        self.did = await calls.ensure_did_key(self.admin, self.store.get_meta("did"))
+        self.did = (await self.admin.ensure_did_key(self.store.get_meta("did"))).did
         self.store.set_meta("did", self.did)
         self.onboarder = Onboarder(self.store, self.admin, self.config.utility_id, self.did)
         await self.onboarder.resume()
@@ -140,7 +140,7 @@ class UtilityService:
             raise _refuse(web.HTTPBadRequest, exc.reason) from None
         except ConsentError as exc:
             raise _refuse(web.HTTPForbidden, exc.reason) from None
-        result = await calls.verify_presentation(self.admin, vp, challenge)
+        result = await self.admin.vp_verify(vp, challenge=challenge)
         return vp, AgentVerdict.from_result(result)
 
     async def _token(self, request: web.Request) -> web.Response:
@@ -252,8 +252,6 @@ async def _json(request: web.Request) -> dict[str, Any]:
 
 def build_app(service: UtilityService, webhook_secret: str) -> web.Application:
     """The utility's app: its routes plus the agent's webhooks at /webhooks."""
-    from controllers.acapy import WebhookEvent, WebhookReceiver
-
     receiver = WebhookReceiver(webhook_secret)
 
     async def forward(event: WebhookEvent) -> None:

@@ -48,13 +48,13 @@ class Stack:
     auditor: AuditorFlow
     urls: dict[str, str]
     http: aiohttp.ClientSession
-    runners: list[web.AppRunner]
+    runners: dict[str, web.AppRunner]  # role -> the app serving its controller
     admins: list[AcaPyAdmin]
     private_values: set[str] = field(default_factory=set)  # must never appear in a log line
     _last_audit: str = ""
 
     @classmethod
-    async def start(cls, network, data_dir: Path, **utility_options) -> Stack:
+    async def start(cls, network, data_dir: Path, *, auditor_options: dict[str, Any] | None = None, **utility_options) -> Stack:
         ports = {r: network.specs[r].controller_port for r in ("utility", "customer", "auditor")}
         urls = {r: f"http://127.0.0.1:{p}" for r, p in ports.items()}
         http = aiohttp.ClientSession()
@@ -63,8 +63,8 @@ class Stack:
             UtilityConfig(UTILITY_ID, data_dir / "utility", OPERATOR_KEY, **utility_options), admins["utility"]
         )
         customer = CustomerWallet(CustomerConfig(data_dir / "customer", {UTILITY_ID: urls["utility"]}), admins["customer"])
-        auditor = AuditorFlow(AuditorConfig(data_dir / "auditor", {UTILITY_ID: urls["utility"]}), admins["auditor"], http)
-        stack = cls(network, data_dir, utility, customer, auditor, urls, http, [], list(admins.values()))
+        auditor = AuditorFlow(AuditorConfig(data_dir / "auditor", {UTILITY_ID: urls["utility"]}, **(auditor_options or {})), admins["auditor"], http)
+        stack = cls(network, data_dir, utility, customer, auditor, urls, http, {}, list(admins.values()))
         await stack._serve("utility", utility_app(utility, network.specs["utility"].webhook_secret), ports)
         await stack._serve("customer", customer_app(customer, network.specs["customer"].webhook_secret), ports)
         await stack._serve("auditor", auditor_app(auditor, network.specs["auditor"].webhook_secret), ports)
@@ -77,24 +77,25 @@ class Stack:
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", ports[role]).start()
-        self.runners.append(runner)
+        self.runners[role] = runner
+
+    async def stop_controller(self, role: str) -> None:
+        """Stop serving `role`'s controller: its agent's webhooks then reach nobody."""
+        await self.runners.pop(role).cleanup()
 
     async def restart_customer(self) -> None:
         """Stop the wallet controller and start a new one on the same data dir and port."""
-        runner = self.runners[1]
-        await runner.cleanup()
+        if "customer" in self.runners:
+            await self.stop_controller("customer")
         old = self.customer
         old.close()
         self.customer = CustomerWallet(CustomerConfig(old.config.data_dir, old.config.utility_urls), old.admin)
         app = customer_app(self.customer, self.network.specs["customer"].webhook_secret)
-        new_runner = web.AppRunner(app)
-        await new_runner.setup()
-        await web.TCPSite(new_runner, "127.0.0.1", self.network.specs["customer"].controller_port).start()
-        self.runners[1] = new_runner
+        await self._serve("customer", app, {"customer": self.network.specs["customer"].controller_port})
         await self.customer.start()
 
     async def stop(self) -> None:
-        for runner in self.runners:
+        for runner in self.runners.values():
             await runner.cleanup()
         await self.auditor.close()
         self.utility.close()

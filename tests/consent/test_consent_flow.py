@@ -6,9 +6,11 @@ customer DID or kWh figure reached a log line (controllers, aiohttp access logs,
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,18 +19,32 @@ import pytest
 from controllers.auditor.flow import UtilityRefused
 from controllers.consent import ConsentTerms, consent_credential, parse_consent
 from controllers.consent import vocabulary as v
-from tests.consent.stack import PERIOD, UTILITY_ID, Stack
+from tests.consent.stack import PERIOD, UTILITY_ID, Stack, eventually
 
 
-@pytest.fixture
-async def stack(agent_network, tmp_path, caplog):
+@contextlib.asynccontextmanager
+async def running_stack(agent_network, tmp_path, caplog, **options) -> AsyncIterator[Stack]:
     caplog.set_level(logging.DEBUG)
-    s = await Stack.start(agent_network, tmp_path)
+    s = await Stack.start(agent_network, tmp_path, **options)
     try:
         yield s
     finally:
         await s.stop()
         _assert_no_personal_data(s, caplog)
+
+
+@pytest.fixture
+async def stack(agent_network, tmp_path, caplog):
+    async with running_stack(agent_network, tmp_path, caplog) as s:
+        yield s
+
+
+@pytest.fixture
+async def sweeping_stack(agent_network, tmp_path, caplog):
+    """An auditor whose app sweeps often and gives an agent step one second."""
+    options = {"exchange_timeout": 1.0, "sweep_interval": 0.2}
+    async with running_stack(agent_network, tmp_path, caplog, auditor_options=options) as s:
+        yield s
 
 
 def _assert_no_personal_data(s: Stack, caplog) -> None:
@@ -124,9 +140,7 @@ async def test_presentation_replayed_with_an_old_challenge(stack: Stack):
     base = stack.urls["utility"]
     async with stack.http.get(f"{base}/consent/challenge") as resp:
         challenge = (await resp.json())["challenge"]
-    from controllers.consent import agent_calls
-
-    vp = await agent_calls.prove(stack.auditor.admin, stack.auditor.did, consent, challenge)
+    vp = await stack.auditor.admin.vc_present(stack.auditor.did, [consent], challenge=challenge)
     assert "access_token" in await stack.auditor.present(vp, base)
     with pytest.raises(UtilityRefused, match="challenge already used"):
         await stack.auditor.present(vp, base)
@@ -189,3 +203,46 @@ async def test_agent_killed_and_restarted_mid_exchange(stack: Stack):
     await restarted.approve(cred_ex_id)
     audit = await stack.audit_state(audit_id, "fetched", "refused", "failed")
     assert audit.state == "fetched", audit.reason
+
+
+async def test_silent_exchange_is_swept(sweeping_stack: Stack):
+    """The customer's controller is gone: its agent takes the auditor's proof request and nobody
+    answers, so no webhook ever comes. The auditor app's sweep timer fails the audit with a reason
+    naming the exchange and abandons it, and the customer's agent is told why."""
+    stack = sweeping_stack
+    stack.private_values.add(ACCOUNT)
+    await stack.onboard(ACCOUNT)
+    await stack.stop_controller("customer")
+    audit_id = await stack.start_audit()
+    audit = await stack.audit_state(audit_id, "failed", "fetched", "refused", "declined", timeout=20)
+    assert audit.state == "failed" and audit.pres_ex_id
+    assert audit.reason == (
+        f"account proof timed out: present_proof_v2_0 exchange {audit.pres_ex_id} "
+        "did not reach done within 1 s (last state: request-sent)"
+    )
+    ours = await stack.auditor.admin.presentation_exchange(audit.pres_ex_id)
+    assert ours.state == "abandoned"
+
+    async def told() -> bool:
+        [theirs] = await stack.customer.admin.presentation_exchanges(thread_id=ours.thread_id)
+        return theirs.state == "abandoned"
+
+    await eventually(told, what="the customer's agent learning the request was abandoned")
+    assert await stack.auditor.sweep() == []  # a failed audit is not swept twice
+    assert stack.auditor.audit(audit_id).reason == audit.reason
+
+
+async def test_sweep_takes_a_last_look_before_failing(stack: Stack):
+    """A lost webhook is not a dead exchange: an audit that looks stale but whose exchange went on
+    at the agent moves on instead of failing."""
+    stack.private_values.add(ACCOUNT)
+    await stack.onboard(ACCOUNT)
+    audit_id = await stack.start_audit()
+    await stack.pending_consent(audit_id)  # the proof was done, the proposal is out
+    proposing = stack.auditor.audit(audit_id)
+    # Rewind the audit as if the "done" webhook of the account proof had never arrived.
+    stack.auditor.store.update(audit_id, proposing.updated - 3600, state="proving", cred_ex_id=None)
+    stale = stack.auditor.audit(audit_id)
+    assert await stack.auditor.sweep(now=stale.updated + 61) == []
+    resumed = stack.auditor.audit(audit_id)  # the last look found the proof done and proposed again
+    assert resumed.state == "proposing" and resumed.cred_ex_id and resumed.reason is None
