@@ -77,6 +77,7 @@ def check_consent_presentation(
         raise ConsentRejected("consent expired")
     if is_revoked(consent.consent_id):
         raise ConsentRejected("consent revoked")
+    consent.key_agreement_key()  # a consent naming no usable key could never have its bills encrypted
     return consent
 
 

@@ -1,19 +1,17 @@
 """The customer's X25519 key-agreement key: bills are encrypted to its public half.
 
-The private key lives in one file readable by the controller's user only (0600), written
-atomically so a crash never leaves a half key behind.
+Stored in bill custody's private-key format (a private JWK, 0600, written atomically), so the key
+a consent names is the very file that later decrypts the customer's bills.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
-from controllers.consent import multibase
+from controllers.custody.keys import generate_private_key, load_private_key, public_multibase, save_private_key
 
 
 @dataclass(frozen=True)
@@ -22,26 +20,13 @@ class KeyAgreementKey:
 
     @property
     def public_multibase(self) -> str:
-        raw = self.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return multibase.encode(multibase.X25519_PUB, raw)
+        return public_multibase(self.private.public_key())
 
 
 def load_or_create(path: Path) -> KeyAgreementKey:
-    """The key stored at `path`, creating it (mode 0600) on first use."""
+    """The key stored at `path`, creating it (mode 0600) on first use; refuses a file others can read."""
     if path.exists():
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            raise PermissionError(f"key file {path.name} is readable by others (mode {mode:o}); expected 0600")
-        return KeyAgreementKey(X25519PrivateKey.from_private_bytes(path.read_bytes()))
-    key = X25519PrivateKey.generate()
-    raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, raw)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        return KeyAgreementKey(load_private_key(path))
+    key = generate_private_key()
+    save_private_key(key, path)
     return KeyAgreementKey(key)

@@ -15,6 +15,9 @@ from typing import Any
 
 from controllers.consent import vocabulary as v
 from controllers.consent.errors import MalformedConsent
+from controllers.custody.errors import KeyFormatError
+from controllers.custody.keys import parse_public_key
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 _UTILITY_ID = re.compile(r"^[0-9]{1,7}$")  # EIA-861 utility number
 
@@ -89,6 +92,14 @@ class Consent:
     subject: str
     terms: ConsentTerms
     credential: dict[str, Any]
+
+    def key_agreement_key(self) -> X25519PublicKey:
+        """The customer's X25519 key the bills are encrypted to. Checked on issued consents only:
+        the auditor's proposal carries a placeholder the customer replaces with its own key."""
+        try:
+            return parse_public_key(self.terms.key_agreement)
+        except KeyFormatError as exc:
+            raise MalformedConsent(f"keyAgreementPublicKeyMultibase: {exc}") from None
 
 
 def new_consent_id() -> str:

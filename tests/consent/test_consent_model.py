@@ -22,13 +22,17 @@ from controllers.consent import (
     load_or_create,
     parse_consent,
 )
-from controllers.consent import multibase
 from controllers.consent import vocabulary as v
+from controllers.custody.errors import KeyFormatError
+from controllers.custody.keys import generate_private_key, load_private_key, public_multibase
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 CUSTOMER = "did:key:z6MkCustomer"
 AUDITOR = "did:key:z6MkAuditor"
 OK = AgentVerdict(presentation_ok=True, credentials_ok=True)
+
+
+CUSTOMER_KEY = public_multibase(generate_private_key().public_key())
 
 
 def terms(**changes) -> ConsentTerms:
@@ -39,7 +43,7 @@ def terms(**changes) -> ConsentTerms:
         scope=frozenset({v.SCOPE_USAGE}),
         purpose="Scope 2 audit",
         expires=NOW + timedelta(days=30),
-        key_agreement="z6LSabc",
+        key_agreement=CUSTOMER_KEY,
     )
     values.update(changes)
     return ConsentTerms(**values)
@@ -154,15 +158,18 @@ def test_key_agreement_key_is_private_and_stable(tmp_path):
     key = load_or_create(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_or_create(path).public_multibase == key.public_multibase
-    raw = multibase.decode(multibase.X25519_PUB, key.public_multibase)
-    assert len(raw) == 32 and key.public_multibase.startswith("z6LS")
+    assert key.public_multibase.startswith("z6LS")  # multicodec x25519-pub in base58btc
+    # The same file decrypts bills: custody reads it as the matching private key.
+    assert public_multibase(load_private_key(path).public_key()) == key.public_multibase
     os.chmod(path, 0o644)
-    with pytest.raises(PermissionError, match="0600"):
+    with pytest.raises(KeyFormatError, match="0600"):
         load_or_create(path)
 
 
-def test_multibase_round_trip_and_prefix_check():
-    value = multibase.encode(multibase.ED25519_PUB, bytes(range(32)))
-    assert multibase.decode(multibase.ED25519_PUB, value) == bytes(range(32))
-    with pytest.raises(MalformedConsent, match="wrong key type"):
-        multibase.decode(multibase.X25519_PUB, value)
+def test_an_issued_consent_must_name_a_real_x25519_key():
+    assert parse_consent(consent()).key_agreement_key() is not None
+    ed25519_key = "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"  # a did:key Ed25519 key, wrong type
+    with pytest.raises(MalformedConsent, match="X25519"):
+        parse_consent(consent(key_agreement=ed25519_key)).key_agreement_key()
+    with pytest.raises(MalformedConsent, match="keyAgreementPublicKeyMultibase"):
+        parse_consent(consent(key_agreement="z6LSabc")).key_agreement_key()
