@@ -53,6 +53,9 @@ class AuditRequest:
     scope: frozenset[str]
     purpose: str
     consent_days: int = 30
+    # The account the customer asked to have audited, when it said; a wallet may hold several
+    # accounts, and without it the customer's wallet chooses which one to prove.
+    account: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +64,7 @@ class AuditRequest:
             "scope": sorted(self.scope),
             "purpose": self.purpose,
             "consent_days": self.consent_days,
+            "account": self.account,
         }
 
     @classmethod
@@ -71,6 +75,7 @@ class AuditRequest:
                 scope=frozenset(d.get("scope") or [v.SCOPE_USAGE]),
                 purpose=str(d["purpose"]),
                 consent_days=int(d.get("consent_days", 30)),
+                account=str(d["account"]) if d.get("account") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"audit request needs period_start, period_end (dates) and purpose: {exc}") from None
@@ -160,6 +165,10 @@ class AuditorFlow:
 
     async def _ask_account_proof(self, audit: Audit | None) -> None:
         assert audit is not None and audit.connection_id
+        account_field: dict[str, Any] = {"path": ["$.credentialSubject.accountId"]}
+        wanted = AuditRequest.from_json(audit.request).account
+        if wanted:
+            account_field["filter"] = {"type": "string", "const": wanted}
         definition = {
             "id": str(uuid.uuid4()),
             "input_descriptors": [
@@ -168,7 +177,7 @@ class AuditorFlow:
                     "name": "Utility account",
                     "schema": [{"uri": v.VC_TYPE_IRI}, {"uri": v.ACCOUNT_TYPE_IRI}],
                     # ACA-Py's holder needs a constraints object (without one it fails with a 500).
-                    "constraints": {"fields": [{"path": ["$.credentialSubject.accountId"]}]},
+                    "constraints": {"fields": [account_field]},
                 }
             ],
         }
@@ -198,6 +207,10 @@ class AuditorFlow:
         holder = (pres.presentation or {}).get("holder") or subject.get("id")
         if subject.get("id") != holder:
             self._set(audit, state="refused", reason="account credential is not the presenter's")
+            return
+        wanted = AuditRequest.from_json(audit.request).account
+        if wanted and subject.get("accountId") != wanted:
+            self._set(audit, state="refused", reason="account credential is for another account than the one asked for")
             return
         account = {"utility_id": subject.get("utilityEiaId"), "account": subject.get("accountId"), "holder": subject.get("id")}
         self._set(audit, account=account)

@@ -1,72 +1,102 @@
-"""`emissions demo`: the main job on the embedded default, end to end as far as the project goes.
+"""`emissions demo`: the mission end to end on the embedded stack, with one command.
 
-Today: a customer's year of Green Button data is generated (as the utility would serve it), read
-back with the project's parser, and turned into Scope 2 emissions per billing month with the
-eGRID factors, location- and market-based. Each later stage of the project (ledger, agents,
-credentials) adds its step here, so a newcomer always sees the whole system with one command.
+Starts the dev peer (persistent ledger under the data directory), the four ACA-Py agents and the
+controllers; prepares the ledger (governance, eGRID factors, two registered auditors); onboards N
+customers at the utility; runs consent, bill access, calculation, anchoring, issuance and
+verification for each; prints one row per credential. Exit status 0 only if every credential
+verified. Progress goes to stderr, the table (or `--json`) to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
-from controllers.cli.calc_cmd import calculate, emissions_json, print_emissions_table, read_periods
-from controllers.cli.greenbutton_cmd import print_summary_table
-from controllers.greenbutton import parse_file, summary, write_feed
+from controllers.cli.errors import CliError
 
 PG_AND_E = 14328
 
 
-def _step(number: int, total: int, text: str) -> None:
-    print(f"[{number}/{total}] {text}", file=sys.stderr, flush=True)
+def _say(text: str) -> None:
+    print(f"[demo] {text}", file=sys.stderr, flush=True)
+
+
+def print_table(rows) -> None:
+    headers = ("customer", "period", "kWh", "tCO2e location", "tCO2e market", "record id", "verified")
+    cells = [(r.customer, f"{r.period_start}..{r.period_end}", r.kwh, r.location_tco2e, r.market_tco2e,
+              r.record_id[:16] + "…", "yes" if r.verified else "NO") for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    right = {2, 3, 4}
+    line = lambda values: "  ".join(v.rjust(w) if i in right else v.ljust(w)  # noqa: E731
+                                    for i, (v, w) in enumerate(zip(values, widths)))
+    print(line(headers))
+    print("  ".join("-" * w for w in widths))
+    for c in cells:
+        print(line(c))
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from controllers.stack import EmbeddedStack, StackConfig, run_demo
+
+    stack = EmbeddedStack(StackConfig(args.data_dir, base_port=args.base_port, utility_id=args.utility, say=_say))
+    await stack.start()
+    try:
+        report = await run_demo(stack, args.customers, say=_say)
+        where = {"wallet_pages": f"{stack.wallet_url}/credentials", "verifier_page": stack.verifier_url + "/",
+                 "data_dir": str(stack.data_dir), "ledger": str(stack.layout.peer_data)}
+    finally:
+        await stack.stop()
+    verified = sum(r.verified for r in report.rows)
+    if args.json:
+        print(json.dumps({
+            "ok": report.ok, "credentials": len(report.rows), "verified": verified, "failed": report.failed,
+            "bills_decrypted_by_customer": report.bills_checked, "phases": report.phases,
+            "seconds": round(report.seconds, 3), "verified_per_second": round(report.verified_per_second, 2),
+            "stages": report.stages, "where": where,
+            "rows": [{**vars(r), "reasons": list(r.reasons)} for r in report.rows],
+        }, indent=2))
+    else:
+        print()
+        print_table(report.rows)
+        print(f"\n{verified} of {len(report.rows)} credentials verified against the ledger "
+              f"in {report.seconds:.1f} s ({report.verified_per_second:.1f}/s)")
+        print(f"{report.bills_checked} bill(s) fetched from the content store, decrypted by the customer's wallet key, "
+              f"SHA-256 equal to the credential's billSha256")
+        for customer, reason in sorted(report.failed.items()):
+            print(f"{customer}: FAILED: {reason}")
+        for row in report.rows:
+            if not row.verified:
+                print(f"{row.customer} {row.period_start}: not verified: {'; '.join(row.reasons)}")
+        print(f"\nwallet pages (while `emissions up` runs): {where['wallet_pages']}")
+        print(f"verifier page (while `emissions up` runs): {where['verifier_page']}")
+        print(f"data directory: {where['data_dir']} (ledger: {where['ledger']})")
+    return 0 if report.ok else 1
 
 
 def _demo(args: argparse.Namespace) -> int:
-    data_dir: Path = args.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    feed = data_dir / f"greenbutton-seed{args.seed}-{args.year}.xml"
+    from chaincode.emissions.shipped import load_utilities
 
-    _step(1, 3, f"utility: generating a year of hourly Green Button data -> {feed}")
-    write_feed(feed, seed=args.seed, start=date(args.year, 1, 1),
-               days=(date(args.year + 1, 1, 1) - date(args.year, 1, 1)).days, interval_seconds=3600)
-
-    _step(2, 3, "auditor: parsing the feed")
-    usage = summary(parse_file(feed))
-
-    _step(3, 3, f"auditor: Scope 2 emissions per billing period for EIA utility {args.utility}")
-    periods = read_periods(feed)
-    results = calculate(args.utility, periods)
-
-    if args.json:
-        document = {
-            "feed": str(feed),
-            "usage": usage,
-            "emissions": emissions_json(results, [p.source for p in periods]),
-        }
-        print(json.dumps(document, indent=2, sort_keys=True, default=str))
-        return 0
-    print()
-    print_summary_table(usage)
-    print()
-    print_emissions_table(results)
-    print(f"\ndata directory: {data_dir.resolve()}")
-    return 0
+    if args.customers < 1:
+        raise CliError("--customers must be at least 1")
+    if args.utility not in load_utilities():
+        raise CliError(f"EIA utility {args.utility} is not in the eGRID utility map; try 14328 (PG&E)")
+    return asyncio.run(_run(args))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="run the main job on the embedded default",
-        description="Generate a customer's Green Button year, read it, and compute its Scope 2 emissions.",
+        help="run the whole mission end to end on the embedded stack",
+        description="Onboard customers, consent, fetch bills, anchor emissions on the ledger, issue and verify "
+                    "credentials; exit 0 only if every credential verified.",
     )
-    parser.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where files go (default data/demo)")
+    parser.add_argument("--customers", type=int, default=3, metavar="N", help="customers to onboard (default 3)")
+    parser.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where everything persists (default data/demo)")
+    parser.add_argument("--base-port", type=int, default=8020, help="first of the stack's loopback ports (default 8020)")
     parser.add_argument("--utility", type=int, default=PG_AND_E, metavar="EIA_ID",
                         help=f"EIA-861 utility number (default {PG_AND_E}, Pacific Gas & Electric)")
-    parser.add_argument("--year", type=int, default=2023, help="billing year (default 2023)")
-    parser.add_argument("--seed", type=int, default=7, help="seed of the generated customer data")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.set_defaults(handler=_demo)

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "controllers.cli.devpeer_cmd",
     "controllers.cli.ledger_cmd",
     "controllers.cli.agents_cmd",
+    "controllers.cli.up_cmd",
 )
 
 

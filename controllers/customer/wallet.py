@@ -118,14 +118,18 @@ class CustomerWallet:
         if pres.state != "request-received":
             return
         definition = ((pres.request or {}).get("presentation_definition")) or {}
-        descriptors = [d.get("id") for d in definition.get("input_descriptors", [])]
+        input_descriptors = definition.get("input_descriptors", [])
+        descriptors = [d.get("id") for d in input_descriptors]
+        wanted = _required_subject_values(input_descriptors[0]) if len(input_descriptors) == 1 else {}
         matches = await self.admin.matching_credentials(pres_ex_id)
-        # Each match is the credential itself plus its wallet `record_id`.
+        # Each match is the credential itself plus its wallet `record_id`. ACA-Py lists every
+        # credential of the type, so the request's `const` filters (the account asked for) are
+        # applied here: presenting one that fails them makes the agent answer 500.
         accounts = [
             m["record_id"]
             for m in matches
             if v.ACCOUNT_TYPE in ((m.get("cred_value") or m).get("type") or [])
-            and ((m.get("cred_value") or m).get("credentialSubject") or {}).get("id") == self.did
+            and _subject_matches((m.get("cred_value") or m).get("credentialSubject") or {}, self.did, wanted)
         ]
         if not accounts or len(descriptors) != 1:
             await self.admin.presentation_problem_report(pres_ex_id, "this wallet only shows account credentials")
@@ -220,3 +224,18 @@ class CustomerWallet:
                 raise WalletError(f"utility refused the revocation: {body.get('error')}")
         self.store.update(record.cred_ex_id, state="revoked")
         LOG.info("consent %s revoked", record.cred_ex_id)
+
+
+def _required_subject_values(descriptor: dict[str, Any]) -> dict[str, Any]:
+    """`credentialSubject` claims an input descriptor pins with a `const` filter."""
+    wanted: dict[str, Any] = {}
+    for field_ in (descriptor.get("constraints") or {}).get("fields") or []:
+        const = (field_.get("filter") or {}).get("const")
+        for path in field_.get("path") or []:
+            if const is not None and path.startswith("$.credentialSubject."):
+                wanted[path.removeprefix("$.credentialSubject.")] = const
+    return wanted
+
+
+def _subject_matches(subject: dict[str, Any], did: str, wanted: dict[str, Any]) -> bool:
+    return subject.get("id") == did and all(subject.get(name) == value for name, value in wanted.items())

@@ -1,45 +1,95 @@
-"""`emissions demo`: the README's main job, run as a newcomer would."""
+"""`emissions demo`: the README's main job, run as a newcomer would: the whole mission on the
+embedded stack (dev peer, four agents, controllers), then again on the same data directory."""
 
 from __future__ import annotations
 
 import json
+import random
+import re
+import socket
+import sqlite3
 import subprocess
 import sys
-from decimal import Decimal
 
-from controllers.cli.main import main
+from tests.agent_fixtures import require_agents
+from tests.conftest import ROOT
 
-
-def test_demo_reports_twelve_billing_months_of_pge_emissions(tmp_path, capsys):
-    assert main(["demo", "--data-dir", str(tmp_path), "--json"]) == 0
-    document = json.loads(capsys.readouterr().out)
-
-    emissions = document["emissions"]
-    assert emissions["utility"]["eia_id"] == 14328
-    periods = emissions["periods"]
-    assert len(periods) == 12
-    assert {p["location_factor"]["region"] for p in periods} == {"CAMX"}
-    # The delivered total the parser reports is the total the calculation used.
-    usage_kwh = Decimal(str(document["usage"]["series"][0]["total"]))
-    assert Decimal(emissions["totals"]["kwh"]) == usage_kwh
-    # CAMX CO2e 429.983 lb/MWh: kg = kWh * 0.429983 * 0.45359237, within per-period rounding.
-    expected = usage_kwh * Decimal("429.983") * Decimal("0.45359237") / 1000
-    assert abs(Decimal(emissions["totals"]["location_co2e_kg"]) - expected) < Decimal("0.01")
+# Offsets from the base port of every port the stack binds (see controllers.stack.stack).
+_OFFSETS = (0, 1, 10, 11, 20, 21, 30, 31, 50, 60, 1001, 1011, 1021, 1031)
 
 
-def test_demo_is_deterministic_for_a_seed(tmp_path, capsys):
-    main(["demo", "--data-dir", str(tmp_path / "a"), "--json", "--seed", "3"])
-    first = json.loads(capsys.readouterr().out)
-    main(["demo", "--data-dir", str(tmp_path / "b"), "--json", "--seed", "3"])
-    second = json.loads(capsys.readouterr().out)
-    assert first["emissions"] == second["emissions"]
+def free_base_port() -> int:
+    for _ in range(200):
+        base = random.randrange(20000, 40000, 100)
+        probes = []
+        try:
+            for offset in _OFFSETS:
+                probe = socket.socket()
+                probes.append(probe)
+                probe.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+    raise RuntimeError("no free block of loopback ports")
+
+
+def demo(*args: str, timeout: float = 400) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "controllers.cli", "demo", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_demo_runs_the_mission_and_reruns_on_the_same_data(tmp_path):
+    require_agents()
+    data, base = tmp_path / "demo", str(free_base_port())
+    first = demo("--customers", "2", "--json", "--data-dir", str(data), "--base-port", base)
+    assert first.returncode == 0, first.stderr[-3000:]
+    report = json.loads(first.stdout)
+    assert report["ok"] and report["failed"] == {}
+    assert report["bills_decrypted_by_customer"] == 2
+    assert report["credentials"] == 24 and report["verified"] == 24  # 2 customers x 12 monthly bills
+    rows = report["rows"]
+    assert {r["customer"] for r in rows} == {"customer-1", "customer-2"}
+    assert len({r["record_id"] for r in rows}) == 24 and all(r["verified"] for r in rows)
+    assert all(float(r["location_tco2e"]) > 0 and float(r["kwh"]) > 0 for r in rows)
+    # Each customer's credentials carry its own account's usage, not another customer's.
+    yearly = {c: [r["kwh"] for r in rows if r["customer"] == c] for c in ("customer-1", "customer-2")}
+    assert yearly["customer-1"] != yearly["customer-2"]
+    assert report["where"]["data_dir"] == str(data.resolve())
+    assert "loading eGRID2023" in first.stderr and "[demo]" in first.stderr  # progress on stderr
+
+    _assert_no_personal_data_on_the_public_ledger(data)
+
+    again = demo("--customers", "1", "--data-dir", str(data), "--base-port", base)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "loading eGRID2023" not in again.stderr and "registered auditor" not in again.stderr
+    assert "12 of 12 credentials verified" in again.stdout and "customer-1" in again.stdout
+
+
+def _assert_no_personal_data_on_the_public_ledger(data) -> None:
+    """The demo's customer DID and account / service point numbers (DEMO-..., SP-...) appear in the
+    private collection only: never in public state, history, blocks (with their events) or hashes."""
+    with sqlite3.connect(data / "customer" / "wallet.sqlite3") as wallet:
+        (customer_did,), = wallet.execute("SELECT value FROM meta WHERE name = 'did'")
+    ledger = sqlite3.connect(data / "ledger" / "devpeer" / "ledger.sqlite")
+    try:
+        # Whole identifiers, not prefixes: a short byte string turns up by chance in signatures.
+        secrets = re.compile(re.escape(customer_did.encode()) + rb"|(DEMO|SP)-[0-9A-F]{6}-[0-9]{3}")
+        for table, column in (("blocks", "block"), ("state", "value"), ("history", "value"), ("pvt_hash", "value_hash")):
+            for (value,) in ledger.execute(f"SELECT {column} FROM {table}"):
+                found = secrets.search(bytes(value))
+                assert found is None, f"{table}: {found.group()!r}"
+        private = b"".join(bytes(v) for (v,) in ledger.execute("SELECT value FROM pvt"))
+        assert {m.group() for m in secrets.finditer(private)} >= {customer_did.encode()}
+        assert re.search(rb"DEMO-[0-9A-F]{6}-001", private)  # the scan looks for what is there
+    finally:
+        ledger.close()
 
 
 def test_unknown_utility_is_one_readable_line(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "controllers.cli", "demo", "--data-dir", str(tmp_path), "--utility", "999999999"],
-        capture_output=True, text=True, timeout=120,
-    )
+    proc = demo("--data-dir", str(tmp_path), "--utility", "999999999", timeout=120)
     assert proc.returncode == 1
     lines = [line for line in proc.stderr.splitlines() if line.startswith("emissions:")]
     assert lines and "999999999" in lines[0]

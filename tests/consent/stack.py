@@ -125,8 +125,12 @@ class Stack:
 
         await eventually(held, what="account credential stored")
 
-    async def start_audit(self, period: Period = PERIOD, scope=frozenset({v.SCOPE_USAGE}), days: int = 30) -> str:
-        audit_id, invitation = await self.auditor.new_audit(AuditRequest(period, scope, "Scope 2 audit", days))
+    async def start_audit(
+        self, period: Period = PERIOD, scope=frozenset({v.SCOPE_USAGE}), days: int = 30, account: str | None = None
+    ) -> str:
+        audit_id, invitation = await self.auditor.new_audit(
+            AuditRequest(period, scope, "Scope 2 audit", days, account=account)
+        )
         await self.customer.accept_invitation(invitation, "Auditor")
         return audit_id
 

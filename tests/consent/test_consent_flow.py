@@ -82,9 +82,23 @@ async def test_happy_path(stack: Stack):
     usage = stack.auditor.results[audit_id].usage
     assert len(usage) == 3 and all(p.kwh > 0 for p in usage)
     # The customer's pages show the issued consent; no account or DID appears in any URL.
-    record = stack.customer.consents("issued")[0]
+    # The wallet learns of the issuance from its own agent's webhook, which may trail the auditor.
+    record = await eventually(lambda: next(iter(stack.customer.consents("issued")), None), what="consent issued")
     async with stack.http.get(f"{stack.urls['customer']}/consents/{record.cred_ex_id}") as resp:
         assert resp.status == 200 and "Revoke" in await resp.text()
+
+
+async def test_a_wallet_with_several_accounts_proves_the_one_the_audit_names(stack: Stack):
+    first, second = "ACCT-5101", "ACCT-5102"
+    stack.private_values.update({first, second})
+    await stack.onboard(first, "SP-5101")
+    await stack.onboard(second, "SP-5102")
+    audit_id = await stack.start_audit(account=second)
+    await stack.customer.approve(await stack.pending_consent(audit_id))
+    audit = await stack.audit_state(audit_id, "fetched", "refused", "failed")
+    assert audit.state == "fetched", audit.reason
+    assert audit.account["account"] == second
+    assert parse_consent(audit.consent).terms.account == second
 
 
 async def test_consent_declined(stack: Stack):
@@ -150,7 +164,8 @@ async def test_consent_revoked(stack: Stack):
     audit_id = await consented(stack)
     consent = stack.auditor.audit(audit_id).consent
     token = await stack.auditor.token(consent, stack.urls["utility"])  # granted before revocation
-    record = stack.customer.consents("issued")[0]
+    # The wallet learns of the issuance from its own agent's webhook, which may trail the auditor.
+    record = await eventually(lambda: next(iter(stack.customer.consents("issued")), None), what="consent issued")
     async with stack.http.post(f"{stack.urls['customer']}/api/consents/{record.cred_ex_id}/revoke") as resp:
         assert resp.status == 200 and (await resp.json())["state"] == "revoked"
     assert await refusal(stack, consent) == "consent revoked"

@@ -1,0 +1,203 @@
+"""The UtilityEmissionsCredential: what the auditor signs for one anchored billing period, and how
+anyone reads it back.
+
+Two layers, both signed:
+
+- claims a person reads (utility, account, period, kWh, tCO2e location- and market-based, the
+  factor, the bill's content id and hash, the ledger anchor), typed by the project context;
+- `recordDetail`: the exact private record detail the ledger hashed (JSON-LD `@json`, so it is
+  signed as canonical JSON and survives expansion unchanged). A verifier hashes it and asks the
+  ledger's VerifyRecord; the readable claims must agree with it and with the public record.
+
+The project context (v1) has no term for the detail document, so an inline context adds
+`recordDetail` under the project's vocabulary; it is not `@protected`-clashing (v1 does not define
+it) and needs no fetch. The credential id is derived from the record id, so reissuing after a crash
+offers the same credential, and an auditor can recognise an offer it already made.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from agents.contexts import CONTEXT_URL, VOCAB, type_iri
+
+__all__ = [
+    "CREDENTIAL_TYPE",
+    "CREDENTIAL_CONTEXTS",
+    "CREDENTIAL_TYPE_IRI",
+    "LedgerAnchor",
+    "EmissionsClaims",
+    "CredentialFormatError",
+    "credential_id_for",
+    "emissions_credential",
+    "read_emissions_credential",
+]
+
+CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
+ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
+CREDENTIAL_TYPE = "UtilityEmissionsCredential"
+CREDENTIAL_TYPE_IRI = type_iri(CREDENTIAL_TYPE)
+RECORD_DETAIL_CONTEXT = {"recordDetail": {"@id": VOCAB + "recordDetail", "@type": "@json"}}
+CREDENTIAL_CONTEXTS = (CREDENTIALS_V1, ED25519_2020, CONTEXT_URL, RECORD_DETAIL_CONTEXT)
+_ID_NAMESPACE = uuid.UUID("5b0f3c3e-8a43-4f0e-9d55-0c1d7a1e6a10")  # this project's credential ids
+
+
+class CredentialFormatError(ValueError):
+    """The document is not a UtilityEmissionsCredential this project can read; says which part."""
+
+
+@dataclass(frozen=True)
+class LedgerAnchor:
+    """Where the record sits: enough for anyone with channel access to find and check it."""
+
+    channel: str
+    chaincode: str
+    record_id: str
+    transaction_id: str
+    block_number: int
+
+    def to_json(self) -> dict[str, str]:
+        return {"channel": self.channel, "chaincode": self.chaincode, "recordId": self.record_id,
+                "transactionId": self.transaction_id, "blockNumber": str(self.block_number)}
+
+
+def credential_id_for(record_id: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, record_id)}"
+
+
+def _date(instant: str) -> str:
+    return instant[:10]  # RFC 3339 UTC text from the ledger: its date part
+
+
+def emissions_credential(*, issuer_did: str, record: Mapping[str, Any], detail: Mapping[str, Any],
+                         anchor: LedgerAnchor) -> dict[str, Any]:
+    """The unsigned credential for an anchored record (`record`: the public record as the ledger
+    returned it; `detail`: the private detail document as the ledger stored it)."""
+    if record["record_id"] != detail.get("record_id") or record["record_id"] != anchor.record_id:
+        raise CredentialFormatError("record, detail and anchor name different records")
+    emissions = detail["emissions"]
+    location, market = emissions["location"], emissions["market"]
+    return {
+        "@context": list(CREDENTIAL_CONTEXTS),
+        "id": credential_id_for(record["record_id"]),
+        "type": ["VerifiableCredential", CREDENTIAL_TYPE],
+        "issuer": issuer_did,
+        # The ledger's transaction time: the same on every reissue, and the moment the issuer had
+        # to be an active auditor (RecordEmissions refuses inactive ones).
+        "issuanceDate": record["recorded_at"],
+        "credentialSubject": {
+            "id": detail["customer_did"],
+            "utilityEiaId": str(record["utility_id"]),
+            "accountId": detail["account_id"],
+            "servicePointId": detail["service_point_id"],
+            "periodStart": _date(record["period_start"]),
+            "periodEnd": _date(record["period_end"]),
+            "electricityKwh": emissions["kwh"],
+            "locationBasedTco2e": record["location"]["co2e_t"],
+            "marketBasedTco2e": record["market"]["co2e_t"],
+            "emissionFactor": {
+                "factorLevel": location["method"],
+                "factorEdition": record["edition"],
+                "factorSource": location["source"],
+                "locationFactorKgPerKwh": location["factor"]["co2e_kg_per_kwh"],
+                "marketFactorKgPerKwh": market["factor"]["co2e_kg_per_kwh"],
+            },
+            "billContentId": record["bill_content_id"],
+            "billSha256": record["bill_hash"],
+            "ledgerAnchor": anchor.to_json(),
+            "recordDetail": dict(detail),
+        },
+    }
+
+
+@dataclass(frozen=True)
+class EmissionsClaims:
+    """A received credential's claims, read strictly (each missing or mistyped part is an error)."""
+
+    credential_id: str
+    issuer: str
+    issued: datetime
+    subject: str
+    utility_id: int
+    account_id: str
+    service_point_id: str
+    period_start: str
+    period_end: str
+    kwh: str
+    location_tco2e: str
+    market_tco2e: str
+    factor_edition: str
+    bill_content_id: str
+    bill_sha256: str
+    anchor: LedgerAnchor
+    record_detail: dict[str, Any]
+
+
+def _text(document: Mapping[str, Any], key: str, where: str) -> str:
+    value = document.get(key)
+    if not isinstance(value, str) or not value:
+        raise CredentialFormatError(f"{where}.{key} must be a non-empty string")
+    return value
+
+
+def _object(document: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = document.get(key)
+    if not isinstance(value, Mapping):
+        raise CredentialFormatError(f"{where}.{key} must be an object")
+    return value
+
+
+def read_emissions_credential(credential: Mapping[str, Any]) -> EmissionsClaims:
+    if not isinstance(credential, Mapping):
+        raise CredentialFormatError("the credential must be a JSON object")
+    if CREDENTIAL_TYPE not in (credential.get("type") or []):
+        raise CredentialFormatError(f"not a {CREDENTIAL_TYPE} (type is {credential.get('type')!r})")
+    issuer = credential.get("issuer")
+    issuer = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    if not isinstance(issuer, str) or not issuer.startswith("did:"):
+        raise CredentialFormatError("issuer must be a DID")
+    try:
+        issued = datetime.fromisoformat(_text(credential, "issuanceDate", "credential"))
+    except ValueError:
+        raise CredentialFormatError("issuanceDate is not an RFC 3339 date-time") from None
+    if issued.tzinfo is None:
+        raise CredentialFormatError("issuanceDate must carry a time zone")
+    subject = _object(credential, "credentialSubject", "credential")
+    where = "credentialSubject"
+    anchor_doc = _object(subject, "ledgerAnchor", where)
+    block = _text(anchor_doc, "blockNumber", f"{where}.ledgerAnchor")
+    if not block.isdigit():
+        raise CredentialFormatError(f"{where}.ledgerAnchor.blockNumber must be digits")
+    utility = _text(subject, "utilityEiaId", where)
+    if not utility.isdigit():
+        raise CredentialFormatError(f"{where}.utilityEiaId must be an EIA utility number")
+    factor = _object(subject, "emissionFactor", where)
+    return EmissionsClaims(
+        credential_id=str(credential.get("id", "")),
+        issuer=issuer,
+        issued=issued,
+        subject=_text(subject, "id", where),
+        utility_id=int(utility),
+        account_id=_text(subject, "accountId", where),
+        service_point_id=_text(subject, "servicePointId", where),
+        period_start=_text(subject, "periodStart", where),
+        period_end=_text(subject, "periodEnd", where),
+        kwh=_text(subject, "electricityKwh", where),
+        location_tco2e=_text(subject, "locationBasedTco2e", where),
+        market_tco2e=_text(subject, "marketBasedTco2e", where),
+        factor_edition=_text(factor, "factorEdition", f"{where}.emissionFactor"),
+        bill_content_id=_text(subject, "billContentId", where),
+        bill_sha256=_text(subject, "billSha256", where),
+        anchor=LedgerAnchor(
+            channel=_text(anchor_doc, "channel", f"{where}.ledgerAnchor"),
+            chaincode=_text(anchor_doc, "chaincode", f"{where}.ledgerAnchor"),
+            record_id=_text(anchor_doc, "recordId", f"{where}.ledgerAnchor"),
+            transaction_id=_text(anchor_doc, "transactionId", f"{where}.ledgerAnchor"),
+            block_number=int(block),
+        ),
+        record_detail=dict(_object(subject, "recordDetail", where)),
+    )

@@ -1,0 +1,78 @@
+"""Delivering a signed credential to the customer over DIDComm (issue-credential v2, ld_proof).
+
+The auditor offers the exact credential with `auto_issue`: ACA-Py then issues only if the
+holder's request equals the offer, with credentialSubject.id unchanged (its ld_proof handler
+refuses anything else), so the holder-DID check the auditor role keeps is made by the offer itself.
+
+Progress is read from the agent's record, not from webhooks, so delivery works inside any
+controller process without owning its webhook endpoint, and a restarted controller sees the
+same truth. An offer already made for the same credential id (a crash after offering) is
+followed instead of offered again: no customer gets a credential twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from controllers.acapy import AcaPyAdmin, CredentialExchange, ExchangeAbandoned, ExchangeTimeout
+
+__all__ = ["ISSUED_STATES", "deliver_credential", "find_offer"]
+
+TOPIC = "issue_credential_v2_0"
+ISSUED_STATES = frozenset({"credential-issued", "done"})
+_FAILED = frozenset({"abandoned", "declined", "deleted"})
+
+
+def _offered_id(exchange: CredentialExchange) -> str | None:
+    offer = exchange.offer or {}
+    return (offer.get("credential") or {}).get("id")
+
+
+async def find_offer(admin: AcaPyAdmin, connection_id: str, credential_id: str) -> CredentialExchange | None:
+    """The live (not failed) exchange that offered `credential_id` on this connection, if any."""
+    for exchange in await admin.credential_exchanges(connection_id=connection_id, role="issuer"):
+        if _offered_id(exchange) == credential_id and exchange.state not in _FAILED:
+            return exchange
+    return None
+
+
+async def wait_issued(admin: AcaPyAdmin, cred_ex_id: str, *, timeout: float) -> CredentialExchange:
+    deadline = time.monotonic() + timeout
+    pause = 0.01
+    while True:
+        exchange = await admin.credential_exchange(cred_ex_id)
+        if exchange.state in ISSUED_STATES:
+            return exchange
+        if exchange.state in _FAILED:
+            raise ExchangeAbandoned(TOPIC, cred_ex_id, exchange.state, exchange.error_msg)
+        if time.monotonic() > deadline:
+            raise ExchangeTimeout(TOPIC, cred_ex_id, ISSUED_STATES, timeout, exchange.state)
+        await asyncio.sleep(pause)
+        pause = min(pause * 1.5, 0.05)
+
+
+async def deliver_credential(admin: AcaPyAdmin, connection_id: str, credential: Mapping[str, Any], *,
+                             timeout: float = 30.0, maybe_offered: bool = True) -> CredentialExchange:
+    """Offer `credential` (unsigned; the agent signs on issue) and wait until it is issued.
+
+    `maybe_offered=False` (the caller's records show no offer was ever started) skips the search
+    for an earlier offer, which lists the connection's exchanges. An offer the holder never
+    answered within half of `timeout` (an overloaded holder agent can drop an inbound message) is
+    withdrawn with a problem report and made once more: the holder had no record of it, so no
+    second credential can result."""
+    existing = await find_offer(admin, connection_id, credential["id"]) if maybe_offered else None
+    if existing is not None:
+        return await wait_issued(admin, existing.cred_ex_id, timeout=timeout)
+    for attempt in (1, 2):
+        offer = await admin.send_credential_offer(
+            connection_id, credential, auto_issue=True, comment="Your audited Scope 2 emissions")
+        try:
+            return await wait_issued(admin, offer.cred_ex_id, timeout=timeout / 2 if attempt == 1 else timeout)
+        except ExchangeTimeout as exc:
+            if attempt == 2 or exc.last_state != "offer-sent":
+                raise
+            await admin.credential_problem_report(offer.cred_ex_id, "offer withdrawn: no answer; offered again")
+    raise AssertionError("unreachable")

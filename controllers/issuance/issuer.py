@@ -1,0 +1,189 @@
+"""`EmissionsIssuer`: a consented bill in, one anchored, issued credential per billing period out.
+
+Per bill:  parse + aggregate -> deposit the encrypted feed (custody) -> per period, in order:
+RecordEmissions (personal data as transient) -> commit -> read back the public record and the
+private detail (and check its hash on the ledger); then the periods' credentials go out over
+DIDComm side by side (at most `max_deliveries` offers in flight over all bills).
+
+Every step's outcome is written to the WorkflowStore before the next one starts, and each step is
+safe to repeat: RecordEmissions replays an identical request as the existing record, the custody
+receipt is kept so a bill is deposited once, and an offer already made is followed, not repeated.
+So a controller killed anywhere reruns to the same records and credentials, without duplicates.
+
+A customer's periods go one after another: each RecordEmissions reads and writes that customer's
+private index, so two in one block would fail MVCC validation. Different customers run in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from controllers.acapy import AcaPyAdmin
+from controllers.custody import BillCustody, Recipient
+from controllers.greenbutton import electricity_usage_by_period, parse_bytes
+from controllers.issuance.bill import ConsentedBill
+from controllers.issuance.credential import LedgerAnchor, emissions_credential
+from controllers.issuance.delivery import deliver_credential
+from controllers.issuance.stages import StageClock
+from controllers.ledger import CustomerDetail, LedgerError, RecordRequest, detail_hash
+from controllers.verifier.ledger import LedgerSession
+from controllers.workflow import WorkflowRecord, WorkflowStore
+from network.gateway import CommitError
+
+__all__ = ["EmissionsIssuer", "IssuanceError", "IssuedCredential", "IssuerSettings"]
+
+LOG = logging.getLogger(__name__)
+BILL = "emissions-bill"
+PERIOD = "emissions-period"
+_RETRIED_CODES = {"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"}
+
+
+class IssuanceError(Exception):
+    """A bill could not be turned into credentials; the message names the bill step, never the customer."""
+
+
+@dataclass(frozen=True)
+class IssuerSettings:
+    auditor_did: str  # the auditor org's registered did:key, held by its ACA-Py agent
+    edition: str = "eGRID2023"
+    bill_format: str = "espi-atom+xml"
+    exchange_timeout: float = 30.0
+    commit_retries: int = 5
+    max_deliveries: int = 4  # the holder's wallet, not the auditor, is the limit (one sqlite store)
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    bill_id: str
+    period_start: str
+    period_end: str
+    kwh: str
+    location_tco2e: str
+    market_tco2e: str
+    anchor: LedgerAnchor
+    credential: dict[str, Any] = field(repr=False)
+    cred_ex_id: str = ""
+
+
+def _period_key(bill_id: str, index: int) -> str:
+    return f"{bill_id}#{index:03d}"
+
+
+@dataclass
+class EmissionsIssuer:
+    settings: IssuerSettings
+    admin: AcaPyAdmin
+    ledger: LedgerSession
+    custody: BillCustody
+    store: WorkflowStore
+    auditor_recipients: Sequence[Recipient]  # each active auditor org's key (kid = MSP id)
+    clock: StageClock = field(default_factory=StageClock)
+
+    def __post_init__(self) -> None:
+        # Offers in flight at once, over all bills: each holds a session in both wallets while it runs.
+        self._deliveries = asyncio.Semaphore(self.settings.max_deliveries)
+
+    # -- one bill ---------------------------------------------------------------------------------
+    async def issue_bill(self, bill: ConsentedBill) -> list[IssuedCredential]:
+        """Anchor the bill's periods one after another, deliver their credentials side by side."""
+        deposited = await self._deposited(bill)
+        steps = [await self._anchored(bill, deposited, index) for index in range(len(deposited["periods"]))]
+        return list(await asyncio.gather(*(self._delivered(bill, step) for step in steps)))
+
+    async def _deposited(self, bill: ConsentedBill) -> dict[str, Any]:
+        found = self.store.get(BILL, bill.bill_id)
+        if found is not None:
+            return found.data
+        with self.clock.stage("parse"):
+            document = await asyncio.to_thread(parse_bytes, bill.feed)
+        with self.clock.stage("calculate"):
+            usage = electricity_usage_by_period(document)
+        if not usage:
+            raise IssuanceError(f"bill {bill.bill_id}: no delivered electricity falls in any billing period")
+        recipients = [Recipient.of(bill.customer_key_agreement, bill.customer_key_agreement), *self.auditor_recipients]
+        with self.clock.stage("encrypt+store"):
+            receipt = await self.custody.deposit(bill.feed, recipients)
+        data = {
+            "cid": receipt.cid, "sha256": receipt.plaintext_sha256,
+            "periods": [{"start": p.start.isoformat(), "end": p.end.isoformat(), "kwh": str(p.kwh)} for p in usage],
+        }
+        self.store.put(BILL, bill.bill_id, "deposited", data)
+        return data
+
+    async def _anchored(self, bill: ConsentedBill, deposited: dict[str, Any], index: int) -> WorkflowRecord:
+        key = _period_key(bill.bill_id, index)
+        step = self.store.get(PERIOD, key)
+        if step is None:
+            anchored = await self._anchor(bill, deposited, deposited["periods"][index])
+            step = self.store.put(PERIOD, key, "anchored", anchored)
+        return step
+
+    async def _delivered(self, bill: ConsentedBill, step: WorkflowRecord) -> IssuedCredential:
+        key = step.key
+        data = step.data
+        anchor = LedgerAnchor(**data["anchor"])
+        credential = emissions_credential(issuer_did=self.settings.auditor_did, record=data["record"],
+                                          detail=data["detail"], anchor=anchor)
+        if step.state != "issued":
+            # "offering" is recorded before the offer goes out: only a controller that stopped
+            # after that point needs to look for an offer it may already have made.
+            resumed = step.state == "offering"
+            if not resumed:
+                step = self.store.update(PERIOD, key, expected_version=step.version, state="offering")
+            async with self._deliveries:
+                with self.clock.stage("issue"):
+                    exchange = await deliver_credential(self.admin, bill.connection_id, credential,
+                                                        timeout=self.settings.exchange_timeout, maybe_offered=resumed)
+            signed = exchange.credential or credential
+            step = self.store.update(PERIOD, key, expected_version=step.version, state="issued",
+                                     data={**data, "cred_ex_id": exchange.cred_ex_id, "credential": signed})
+        record = step.data["record"]
+        return IssuedCredential(
+            bill_id=bill.bill_id, period_start=record["period_start"], period_end=record["period_end"],
+            kwh=step.data["detail"]["emissions"]["kwh"], location_tco2e=record["location"]["co2e_t"],
+            market_tco2e=record["market"]["co2e_t"], anchor=anchor, credential=step.data["credential"],
+            cred_ex_id=step.data["cred_ex_id"],
+        )
+
+    async def _anchor(self, bill: ConsentedBill, deposited: dict[str, Any], period: dict[str, str]) -> dict[str, Any]:
+        request = RecordRequest(
+            utility_id=bill.utility_id, period_start=datetime.fromisoformat(period["start"]),
+            period_end=datetime.fromisoformat(period["end"]), bill_format=self.settings.bill_format,
+            bill_content_id=deposited["cid"], bill_hash=deposited["sha256"], edition=self.settings.edition,
+            auditor_did=self.settings.auditor_did,
+        )
+        detail = CustomerDetail(customer_did=bill.customer_did, account_id=bill.account_id,
+                                service_point_id=bill.service_point_id, kwh=Decimal(period["kwh"]))
+        with self.clock.stage("anchor"):
+            outcome = await self._record(request, detail)
+            record = outcome.record
+            status = await self.ledger.transaction_status(record["tx_id"])
+            stored = await self.ledger.get_record_detail(record["record_id"])
+            check = await self.ledger.verify_record(record["record_id"], detail_hash(stored))
+        if not status.valid or not check["matches"]:
+            raise IssuanceError(f"bill {bill.bill_id}: record {record['record_id']} does not read back as anchored "
+                                f"(transaction {status.code_name}, detail hash matches: {check['matches']})")
+        anchor = LedgerAnchor(self.ledger.profile.channel, self.ledger.profile.chaincode, record["record_id"],
+                              record["tx_id"], status.block_number)
+        return {"record": record, "detail": stored, "anchor": vars(anchor), "replayed": outcome.replayed}
+
+    async def _record(self, request: RecordRequest, detail: CustomerDetail):
+        for attempt in range(self.settings.commit_retries + 1):
+            try:
+                return await self.ledger.client.record_emissions(request, detail)
+            except LedgerError as exc:
+                cause = exc.__cause__
+                if not (isinstance(cause, CommitError) and cause.validation_code_name in _RETRIED_CODES):
+                    raise
+                if attempt == self.settings.commit_retries:
+                    raise
+                # Another transaction of the same customer won the block; the replay rule makes retrying safe.
+                await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+

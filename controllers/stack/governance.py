@@ -1,0 +1,72 @@
+"""Bring a ledger to the state the emissions flow needs, idempotently: governed by the auditor
+orgs, an eGRID edition sealed, each auditor org registered with its DIDs and bill key.
+
+Each step asks the ledger what is already there before acting, so a stack restarted after any
+crash (or simply restarted) finishes the steps that are missing and repeats none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from typing import Any
+
+from chaincode.emissions.factors import FactorEdition
+from chaincode.emissions.utilities import UtilityRecord
+from controllers.ledger import AuditorSpec, ConnectionProfile, LedgerError, LoadProgress, open_ledger
+
+__all__ = ["prepare_ledger"]
+
+Say = Callable[[str], None]
+
+
+async def prepare_ledger(
+    admins: Mapping[str, ConnectionProfile],  # founding org MSP id -> an admin identity of it, founders in order
+    *,
+    index_secret: bytes,
+    edition: FactorEdition,
+    utilities: Mapping[int, UtilityRecord],
+    auditors: Sequence[AuditorSpec],
+    say: Say = lambda _: None,
+    progress: Callable[[LoadProgress], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Returns {"bootstrapped", "edition_loaded", "registered"}: what this call did (empty = nothing was missing)."""
+    founders = list(admins)
+    done: dict[str, Any] = {"bootstrapped": [], "edition_loaded": False, "registered": []}
+    async with AsyncExitStack() as stack:
+        ledgers = {msp: await stack.enter_async_context(open_ledger(profile)) for msp, profile in admins.items()}
+        first = ledgers[founders[0]]
+
+        for index, msp in enumerate(founders):
+            try:
+                await ledgers[msp].bootstrap(founders, index_secret if index == 0 else None)
+                done["bootstrapped"].append(msp)
+                say(f"ledger: {msp} approved the registry's founding orgs")
+            except LedgerError as exc:
+                if "already" not in str(exc):  # "already governed by", "has already approved"
+                    raise
+
+        sealed = {e["edition"] for e in await first.list_editions() if e.get("status") == "sealed"}
+        if edition.edition not in sealed:
+            say(f"ledger: loading {edition.edition} factors ({len(utilities)} utilities)")
+            await first.load_edition(edition, utilities, progress=progress)
+            done["edition_loaded"] = True
+
+        registered = {a["msp_id"]: a for a in await first.list_auditors("")}
+        for spec in auditors:
+            if spec.msp_id in registered:
+                if set(spec.dids) - set(registered[spec.msp_id]["dids"]):
+                    raise LedgerError(f"{spec.msp_id} is registered with other DIDs than this stack's agent holds; "
+                                      "the data directory belongs to another ledger")
+                continue
+            open_proposals = [p for p in await first.list_proposals("open")
+                              if p["action"] == "register" and p["subject"] == spec.msp_id]
+            proposal = open_proposals[0] if open_proposals else await first.propose_auditor(spec)
+            for msp in founders:
+                if proposal["status"] == "applied":
+                    break
+                if msp not in proposal["approvals"]:
+                    proposal = await ledgers[msp].approve(proposal["proposal_id"])
+            done["registered"].append(spec.msp_id)
+            say(f"ledger: registered auditor {spec.msp_id} ({spec.dids[0]})")
+    return done

@@ -1,0 +1,266 @@
+"""`EmissionsVerifier`: is this UtilityEmissionsCredential (or a presentation of it) true?
+
+Checks, in order, each recorded in the verdict:
+1. proof: the credential's Ed25519Signature2020 verifies (the verifier's own agent);
+2. format: it reads as a UtilityEmissionsCredential (read_emissions_credential);
+3. consistent: its readable claims agree with the record detail it carries;
+4. ledger: the anchor names this verifier's channel and chaincode;
+5. issuer: the issuer DID belonged to an active registered auditor at issuance (IsActiveAuditor);
+6. record: the public record exists, was written by the anchor's transaction, and agrees with the
+   claims (utility, period, edition, tCO2e, bill id and hash, issuing DID);
+7. transaction: that transaction is VALID, in the block the anchor names (CommitStatus);
+8. detail hash: SHA-256 of the carried record detail equals the on-ledger private data hash;
+9. current: the record has not been superseded.
+
+A failed proof or format stops there (nothing else in the document can be trusted). The ledger
+being unreachable stops with an `error` verdict: never "verified" without the ledger's word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from controllers.acapy import AcaPyAdmin, AdminApiError
+from controllers.issuance.credential import CredentialFormatError, EmissionsClaims, read_emissions_credential
+from controllers.ledger import LedgerError, detail_hash
+from controllers.verifier.ledger import LedgerSession, LedgerUnavailable
+from controllers.verifier.verdict import ERROR, REJECTED, VERIFIED, Check, Verdict
+
+__all__ = ["EmissionsVerifier"]
+
+
+class _Stop(Exception):
+    def __init__(self, status: str) -> None:
+        self.status = status
+
+
+class EmissionsVerifier:
+    def __init__(self, admin: AcaPyAdmin, ledger: LedgerSession) -> None:
+        self.admin = admin
+        self.ledger = ledger
+
+    async def check_presentation(self, presentation: Mapping[str, Any], challenge: str, *,
+                                 agent_verified: bool | None = None) -> list[Verdict]:
+        """One verdict per credential in a presentation bound to `challenge`; the presentation's
+        own proof and holder binding are checks of each. `agent_verified`: the verdict of this
+        verifier's agent on a presentation it received over DIDComm with this challenge (it
+        checked the presentation's proof and its credentials'), instead of asking again."""
+        checks: list[Check] = []
+        if agent_verified is not None:
+            checks.append(Check("presentation proof", agent_verified,
+                                "verified by this verifier's agent for this request's challenge" if agent_verified else
+                                "this verifier's agent found the presentation or a credential proof invalid"))
+        else:
+            try:
+                result = await self.admin.vp_verify(presentation, challenge=challenge)
+                ok = bool(result.get("verified"))
+                checks.append(Check("presentation proof", ok, "signed by the holder for this challenge" if ok
+                                    else _errors(result) or "presentation proof does not verify for this challenge"))
+            except AdminApiError as exc:
+                checks.append(Check("presentation proof", False, f"could not be checked: {exc}"))
+        credentials = presentation.get("verifiableCredential") or []
+        if isinstance(credentials, Mapping):
+            credentials = [credentials]
+        if not credentials:
+            return [Verdict(REJECTED, (*checks, Check("credentials", False, "the presentation holds no credential")))]
+        holder = _presenter(presentation)
+        verdicts = []
+        for credential in credentials:
+            subject = (credential.get("credentialSubject") or {}).get("id") if isinstance(credential, Mapping) else None
+            bound = Check("holder", holder == subject and holder is not None,
+                          "presented by its subject" if holder == subject else "presented by someone other than its subject")
+            # The agent's verdict covers every credential proof in the presentation; only when it
+            # failed is each credential's proof checked again, to say which one is bad.
+            proven = agent_verified is True
+            verdicts.append(await self.check_credential(credential, prior=(*checks, bound), proof_checked=proven))
+        return verdicts
+
+    async def check_credential(self, credential: Mapping[str, Any], *, prior: tuple[Check, ...] = (),
+                               proof_checked: bool = False) -> Verdict:
+        """`proof_checked`: this verifier's agent already verified the credential's proof (inside a
+        presentation it verified), so it is not verified a second time."""
+        checks = list(prior)
+        claims: EmissionsClaims | None = None
+        try:
+            if proof_checked:
+                checks.append(Check("credential proof", True, "verified by this verifier's agent with the presentation"))
+            else:
+                await self._proof(credential, checks)
+            claims = self._format(credential, checks)
+            self._consistent(claims, checks)
+            await self._ledger_checks(claims, checks)
+            status = VERIFIED if all(c.ok for c in checks) else REJECTED
+        except _Stop as stop:
+            status = stop.status
+        return Verdict(
+            status, tuple(checks),
+            credential_id=claims.credential_id if claims else _get(credential, "id"),
+            record_id=claims.anchor.record_id if claims else None,
+            summary=_summary(claims) if claims else {},
+        )
+
+    # -- the checks -----------------------------------------------------------------------------
+    async def _proof(self, credential: Mapping[str, Any], checks: list[Check]) -> None:
+        try:
+            result = await self.admin.vc_verify(credential)
+        except AdminApiError as exc:
+            checks.append(Check("credential proof", False, f"could not be checked: {exc}"))
+            raise _Stop(ERROR if exc.status == 0 else REJECTED) from None
+        ok = bool(result.get("verified"))
+        checks.append(Check("credential proof", ok, "Ed25519Signature2020 by the issuer verifies" if ok
+                            else _errors(result) or "the signature does not verify: the credential was altered"))
+        if not ok:
+            raise _Stop(REJECTED)
+
+    @staticmethod
+    def _format(credential: Mapping[str, Any], checks: list[Check]) -> EmissionsClaims:
+        try:
+            claims = read_emissions_credential(credential)
+        except CredentialFormatError as exc:
+            checks.append(Check("format", False, str(exc)))
+            raise _Stop(REJECTED) from None
+        checks.append(Check("format", True, "a UtilityEmissionsCredential"))
+        return claims
+
+    @staticmethod
+    def _consistent(claims: EmissionsClaims, checks: list[Check]) -> None:
+        detail = claims.record_detail
+        emissions = detail.get("emissions") if isinstance(detail.get("emissions"), Mapping) else {}
+        pairs = {
+            "recordId": (claims.anchor.record_id, detail.get("record_id")),
+            "subject": (claims.subject, detail.get("customer_did")),
+            "accountId": (claims.account_id, detail.get("account_id")),
+            "servicePointId": (claims.service_point_id, detail.get("service_point_id")),
+            "electricityKwh": (claims.kwh, emissions.get("kwh")),
+            "locationBasedTco2e": (claims.location_tco2e, _path(emissions, "location", "emissions", "co2e_t")),
+            "marketBasedTco2e": (claims.market_tco2e, _path(emissions, "market", "emissions", "co2e_t")),
+        }
+        differing = [name for name, (claimed, recorded) in pairs.items() if claimed != recorded]
+        checks.append(Check("consistent", not differing, "claims agree with the record detail" if not differing
+                            else f"{', '.join(differing)} differ from the record detail"))
+
+    async def _ledger_checks(self, claims: EmissionsClaims, checks: list[Check]) -> None:
+        profile = self.ledger.profile
+        anchor = claims.anchor
+        same = (anchor.channel, anchor.chaincode) == (profile.channel, profile.chaincode)
+        checks.append(Check("ledger", same, f"anchored on {anchor.channel}/{anchor.chaincode}" if same else
+                            f"anchored on {anchor.channel}/{anchor.chaincode}, this verifier reads "
+                            f"{profile.channel}/{profile.chaincode}"))
+        if not same:
+            raise _Stop(REJECTED)
+        try:
+            await self._issuer(claims, checks)
+            record = await self._record(claims, checks)
+            if record is None:
+                return
+            if record.get("tx_id") == claims.anchor.transaction_id:
+                await self._transaction(claims, checks)
+            else:
+                # Never ask the gateway about a transaction id only the credential names: it waits
+                # for transactions it has not seen, and the answer is already known.
+                checks.append(Check("transaction", False, "the record was written by another transaction "
+                                    "than the credential names"))
+            await self._detail_hash(claims, checks)
+        except LedgerUnavailable as exc:
+            checks.append(Check("ledger reachable", False, str(exc)))
+            raise _Stop(ERROR) from None
+
+    async def _issuer(self, claims: EmissionsClaims, checks: list[Check]) -> None:
+        answer = await self.ledger.is_active_auditor(claims.issuer, claims.issued)
+        if answer["registered"] and answer["active"]:
+            checks.append(Check("issuer", True, f"a registered auditor ({answer['msp_id']}) active at issuance"))
+        elif answer["registered"]:
+            checks.append(Check("issuer", False, f"auditor {answer['msp_id']} was {answer['status']} at issuance"))
+        else:
+            checks.append(Check("issuer", False, "the issuer DID is not a registered auditor on the ledger"))
+
+    async def _record(self, claims: EmissionsClaims, checks: list[Check]) -> dict[str, Any] | None:
+        try:
+            record = await self.ledger.get_record(claims.anchor.record_id)
+        except LedgerError as exc:
+            checks.append(Check("record", False, f"no such record on the ledger ({exc})"))
+            return None
+        expected = {
+            "tx_id": claims.anchor.transaction_id,
+            "utility_id": claims.utility_id,
+            "edition": claims.factor_edition,
+            "auditor_did": claims.issuer,
+            "bill_content_id": claims.bill_content_id,
+            "bill_hash": claims.bill_sha256,
+            "period_start": claims.period_start,
+            "period_end": claims.period_end,
+            "location": claims.location_tco2e,
+            "market": claims.market_tco2e,
+        }
+        actual = {
+            **{k: record.get(k) for k in ("tx_id", "utility_id", "edition", "auditor_did", "bill_content_id", "bill_hash")},
+            "period_start": str(record.get("period_start", ""))[:10],
+            "period_end": str(record.get("period_end", ""))[:10],
+            "location": _path(record, "location", "co2e_t"),
+            "market": _path(record, "market", "co2e_t"),
+        }
+        differing = [k for k in expected if expected[k] != actual[k]]
+        checks.append(Check("record", not differing, "the public record agrees with the credential" if not differing
+                            else f"the ledger's record differs in {', '.join(differing)}"))
+        current = record.get("status") == "active"
+        checks.append(Check("current", current, "not superseded" if current else
+                            f"superseded by record {record.get('superseded_by')}"))
+        return record
+
+    async def _transaction(self, claims: EmissionsClaims, checks: list[Check]) -> None:
+        status = await self.ledger.transaction_status(claims.anchor.transaction_id)
+        ok = status.valid and status.block_number == claims.anchor.block_number
+        detail = (f"VALID in block {status.block_number}" if ok else
+                  f"{status.code_name} in block {status.block_number}, the credential says block {claims.anchor.block_number}")
+        checks.append(Check("transaction", ok, detail))
+
+    async def _detail_hash(self, claims: EmissionsClaims, checks: list[Check]) -> None:
+        answer = await self.ledger.verify_record(claims.anchor.record_id, detail_hash(claims.record_detail))
+        ok = bool(answer.get("matches"))
+        checks.append(Check("detail hash", ok, "matches the private data hash on the ledger" if ok else
+                            "the record detail in the credential does not match the hash on the ledger"))
+
+
+def _path(document: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(document, Mapping):
+            return None
+        document = document.get(key)
+    return document
+
+
+def _presenter(presentation: Mapping[str, Any]) -> str | None:
+    """Who signed the presentation: its `holder`, else the DID of its proof's verification method
+    (ACA-Py signs DIF presentations with the credential subject's key and sets no holder)."""
+    holder = presentation.get("holder")
+    if isinstance(holder, Mapping):
+        holder = holder.get("id")
+    if isinstance(holder, str) and holder:
+        return holder
+    proof = presentation.get("proof")
+    proof = proof[0] if isinstance(proof, list) and proof else proof
+    method = proof.get("verificationMethod") if isinstance(proof, Mapping) else None
+    return method.split("#", 1)[0] if isinstance(method, str) and method else None
+
+
+def _get(document: Any, key: str) -> Any:
+    return document.get(key) if isinstance(document, Mapping) else None
+
+
+def _errors(result: Mapping[str, Any]) -> str:
+    found = []
+    for item in result.get("errors") or []:
+        found.append(str(item))
+    for item in result.get("results") or []:
+        if isinstance(item, Mapping) and item.get("error"):
+            found.append(str(item["error"]))
+    return "; ".join(found)[:300]
+
+
+def _summary(claims: EmissionsClaims) -> dict[str, Any]:
+    return {
+        "issuer": claims.issuer, "utility_id": claims.utility_id, "period_start": claims.period_start,
+        "period_end": claims.period_end, "kwh": claims.kwh, "location_tco2e": claims.location_tco2e,
+        "market_tco2e": claims.market_tco2e, "block_number": claims.anchor.block_number,
+    }

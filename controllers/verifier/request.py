@@ -1,0 +1,107 @@
+"""Asking a holder for its emissions credential over DIDComm (present-proof v2, DIF).
+
+The request names the credential type (the `schema` list ACA-Py's holder needs) and constrains
+fields: a ledger anchor must be present, and, when the verifier asks about one record, its id.
+Each request carries a fresh UUID4 challenge, kept with the request so the presentation that
+comes back is checked against the challenge this verifier issued, not one the holder picked.
+The verifier's agent verifies the presentation itself (--auto-verify-presentation); the
+controller waits for that by reading the record (bounded), then runs EmissionsVerifier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from controllers.acapy import AcaPyAdmin, ExchangeAbandoned, ExchangeTimeout, PresentationExchange, new_challenge
+from controllers.consent.vocabulary import VC_TYPE_IRI
+from controllers.issuance.credential import CREDENTIAL_TYPE_IRI
+from controllers.verifier.checks import EmissionsVerifier
+from controllers.verifier.verdict import ERROR, REJECTED, Check, Verdict
+
+__all__ = ["PendingRequest", "emissions_definition", "request_credential", "await_verdicts"]
+
+TOPIC = "present_proof_v2_0"
+_RECORD_ID = r"^[0-9a-f]{64}$"
+
+
+def emissions_definition(record_ids: Sequence[str] | None = None) -> dict[str, Any]:
+    """A request for the emissions credentials of `record_ids` (one, or several: a year of bills
+    in one presentation, one holder signature), or for any emissions credential when None."""
+    record_filter: dict[str, Any] = {"type": "string", "pattern": _RECORD_ID}
+    if record_ids is not None:
+        if not record_ids:
+            raise ValueError("record_ids must name at least one record (or be None)")
+        record_filter = ({"type": "string", "const": record_ids[0]} if len(record_ids) == 1
+                         else {"type": "string", "enum": list(record_ids)})
+    field_id = str(uuid.uuid4())  # ACA-Py accepts only UUID4 field ids
+    return {
+        "id": str(uuid.uuid4()),
+        "input_descriptors": [{
+            "id": "emissions",
+            "name": "Audited Scope 2 emissions of purchased electricity",
+            "purpose": "checked against the auditors' ledger",
+            "schema": [{"uri": VC_TYPE_IRI}, {"uri": CREDENTIAL_TYPE_IRI}],
+            "constraints": {
+                "fields": [
+                    {"id": field_id, "path": ["$.credentialSubject.ledgerAnchor.recordId"], "filter": record_filter},
+                    {"path": ["$.credentialSubject.recordDetail"]},
+                ],
+                # The presenter must prove control of the credential's subject DID.
+                "is_holder": [{"field_id": [field_id], "directive": "required"}],
+            },
+        }],
+    }
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    pres_ex_id: str
+    thread_id: str | None
+    challenge: str
+
+
+async def request_credential(admin: AcaPyAdmin, connection_id: str, *, record_id: str | None = None,
+                             record_ids: Sequence[str] | None = None) -> PendingRequest:
+    if record_id is not None and record_ids is not None:
+        raise ValueError("give record_id or record_ids, not both")
+    challenge = new_challenge()
+    exchange = await admin.send_presentation_request(
+        connection_id, emissions_definition([record_id] if record_id else record_ids), challenge=challenge, auto_verify=True,
+        comment="Please share your audited emissions credential")
+    return PendingRequest(exchange.pres_ex_id, exchange.thread_id, challenge)
+
+
+async def _settled(admin: AcaPyAdmin, pres_ex_id: str, timeout: float) -> PresentationExchange:
+    deadline = time.monotonic() + timeout
+    pause = 0.01
+    while True:
+        exchange = await admin.presentation_exchange(pres_ex_id)
+        if exchange.state == "done":
+            return exchange
+        if exchange.state in {"abandoned", "declined", "deleted"}:
+            raise ExchangeAbandoned(TOPIC, pres_ex_id, exchange.state, exchange.error_msg)
+        if time.monotonic() > deadline:
+            raise ExchangeTimeout(TOPIC, pres_ex_id, {"done"}, timeout, exchange.state)
+        await asyncio.sleep(pause)
+        pause = min(pause * 1.5, 0.05)
+
+
+async def await_verdicts(verifier: EmissionsVerifier, pending: PendingRequest, *, timeout: float = 30.0) -> list[Verdict]:
+    """The verdicts on what the holder presented; a refusal or silence is a verdict too."""
+    try:
+        exchange = await _settled(verifier.admin, pending.pres_ex_id, timeout)
+    except ExchangeAbandoned as exc:
+        return [Verdict(REJECTED, (Check("presentation", False, f"the holder declined: {exc.reason or exc.state}"),))]
+    except ExchangeTimeout as exc:
+        return [Verdict(ERROR, (Check("presentation", False, str(exc)),))]
+    presentation = exchange.presentation or {}
+    proof = presentation.get("proof") or {}
+    proofs = proof if isinstance(proof, list) else [proof]
+    if not any(p.get("challenge") == pending.challenge for p in proofs if isinstance(p, dict)):
+        return [Verdict(REJECTED, (Check("challenge", False, "the presentation is not bound to this request's challenge"),))]
+    return await verifier.check_presentation(presentation, pending.challenge, agent_verified=exchange.verified is True)
