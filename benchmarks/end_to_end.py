@@ -62,7 +62,7 @@ class PeakMemory(threading.Thread):
 
 
 async def bench(customers: int, base_port: int, data_dir: Path) -> dict:
-    stack = EmbeddedStack(StackConfig(data_dir, base_port=base_port, say=lambda m: print(f"[bench] {m}", file=sys.stderr)))
+    stack = EmbeddedStack(StackConfig(data_dir, base_port=base_port, auto_share_emissions=True, say=lambda m: print(f"[bench] {m}", file=sys.stderr)))
     began = time.perf_counter()
     await stack.start()
     started = time.perf_counter() - began

@@ -41,7 +41,8 @@ def print_table(rows) -> None:
 async def _run(args: argparse.Namespace) -> int:
     from controllers.stack import EmbeddedStack, StackConfig, run_demo
 
-    stack = EmbeddedStack(StackConfig(args.data_dir, base_port=args.base_port, utility_id=args.utility, say=_say))
+    stack = EmbeddedStack(StackConfig(args.data_dir, base_port=args.base_port, utility_id=args.utility,
+                                       auto_share_emissions=True, say=_say))  # the demo's person agreed up front
     await stack.start()
     try:
         report = await run_demo(stack, args.customers, say=_say)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from controllers.customer.emissions import SharingRequest
 from controllers.customer.store import ConsentRecord
 
 _STYLE = "body{font-family:sans-serif;max-width:48em;margin:2em auto}td,th{padding:.3em .6em;text-align:left}"
@@ -14,7 +15,8 @@ _STYLE = "body{font-family:sans-serif;max-width:48em;margin:2em auto}td,th{paddi
 def _page(title: str, body: str) -> str:
     return (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
-        f"<style>{_STYLE}</style></head><body><nav><a href='/'>Consents</a> · <a href='/credentials'>Credentials</a>"
+        f"<style>{_STYLE}</style></head><body><nav><a href='/'>Consents</a> · <a href='/presentation-requests'>Requests to share</a>"
+        f" · <a href='/credentials'>Credentials</a>"
         f"</nav><h1>{escape(title)}</h1>{body}</body></html>"
     )
 
@@ -67,3 +69,32 @@ def credentials(held: list[dict[str, Any]]) -> str:
         for c in held
     )
     return _page("Credentials", f"<ul>{items}</ul>")
+
+
+def sharing_requests(requests: list[SharingRequest]) -> str:
+    if not requests:
+        return _page("Requests to share", "<p>No one is asking for your emissions credentials.</p>")
+    rows = "".join(
+        f"<tr><td><a href='/presentation-requests/{escape(r.pres_ex_id)}'>{escape(r.requester)}</a></td>"
+        f"<td>{len(r.matches)}</td></tr>"
+        for r in requests
+    )
+    return _page("Requests to share", f"<table><tr><th>Who asks</th><th>Matching credentials</th></tr>{rows}</table>")
+
+
+def sharing_request(request: SharingRequest) -> str:
+    asked = "any emissions credential" if request.asked_records is None else ", ".join(request.asked_records)
+    matches = "".join(
+        f"<tr><td>{escape(m.period_start)} to {escape(m.period_end)}</td><td>{escape(m.ledger_record)}</td>"
+        f"<td>{escape(m.issuer)}</td></tr>"
+        for m in request.matches
+    ) or "<tr><td colspan=3>None held: approving will tell the requester so.</td></tr>"
+    base = f"/presentation-requests/{escape(request.pres_ex_id)}"
+    body = (
+        f"<p>{escape(request.requester)} asks for {escape(asked)}.</p>"
+        + (f"<p>{escape(request.comment)}</p>" if request.comment else "")
+        + f"<table><tr><th>Period</th><th>Ledger record</th><th>Issuer</th></tr>{matches}</table>"
+        f"<form method=post action='{base}/approve'><button>Share these</button></form>"
+        f"<form method=post action='{base}/decline'><button>Decline</button></form>"
+    )
+    return _page("Request to share", body)

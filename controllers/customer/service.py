@@ -10,6 +10,7 @@ from aiohttp import web
 
 from controllers.acapy import WebhookEvent, WebhookReceiver
 from controllers.customer import pages
+from controllers.customer.emissions import SharingRequest
 from controllers.customer.store import ConsentRecord
 from controllers.customer.wallet import CustomerWallet, WalletError
 
@@ -46,6 +47,21 @@ def build_app(wallet: CustomerWallet, webhook_secret: str) -> web.Application:
         except WalletError as exc:
             raise web.HTTPConflict(text=_json_error(str(exc)), content_type="application/json") from None
 
+    async def share(request: web.Request, action: str) -> SharingRequest:
+        pres_ex_id = request.match_info["pres_ex_id"]
+        try:
+            if action == "approve":
+                return await wallet.approve_sharing(pres_ex_id)
+            return await wallet.decline_sharing(pres_ex_id)
+        except WalletError as exc:
+            raise web.HTTPConflict(text=_json_error(str(exc)), content_type="application/json") from None
+
+    async def _sharing(request: web.Request) -> SharingRequest:
+        try:
+            return await wallet.sharing_request(request.match_info["pres_ex_id"])
+        except WalletError as exc:
+            raise web.HTTPNotFound(text=str(exc)) from None
+
     # JSON API
     async def api_invitation(request: web.Request) -> web.Response:
         body = await request.json()
@@ -61,6 +77,31 @@ def build_app(wallet: CustomerWallet, webhook_secret: str) -> web.Application:
     def api_action(action: str):
         async def handler(request: web.Request) -> web.Response:
             return web.json_response(_view(await act(request, action)))
+
+        return handler
+
+    async def api_sharing_requests(_request: web.Request) -> web.Response:
+        return web.json_response([_sharing_view(r) for r in await wallet.sharing_requests()])
+
+    async def api_sharing_request(request: web.Request) -> web.Response:
+        return web.json_response(_sharing_view(await _sharing(request)))
+
+    def api_share(action: str):
+        async def handler(request: web.Request) -> web.Response:
+            return web.json_response({**_sharing_view(await share(request, action)), "decision": action})
+
+        return handler
+
+    async def page_sharing_requests(_request: web.Request) -> web.Response:
+        return web.Response(text=pages.sharing_requests(await wallet.sharing_requests()), content_type="text/html")
+
+    async def page_sharing_request(request: web.Request) -> web.Response:
+        return web.Response(text=pages.sharing_request(await _sharing(request)), content_type="text/html")
+
+    def page_share(action: str):
+        async def handler(request: web.Request) -> web.Response:
+            await share(request, action)
+            raise web.HTTPSeeOther("/presentation-requests")
 
         return handler
 
@@ -93,6 +134,12 @@ def build_app(wallet: CustomerWallet, webhook_secret: str) -> web.Application:
             web.get("/api/consents/{cred_ex_id}", api_consent),
             *[web.post(f"/api/consents/{{cred_ex_id}}/{a}", api_action(a)) for a in ("approve", "decline", "revoke")],
             web.get("/api/credentials", api_credentials),
+            web.get("/api/presentation-requests", api_sharing_requests),
+            web.get("/api/presentation-requests/{pres_ex_id}", api_sharing_request),
+            *[web.post(f"/api/presentation-requests/{{pres_ex_id}}/{a}", api_share(a)) for a in ("approve", "decline")],
+            web.get("/presentation-requests", page_sharing_requests),
+            web.get("/presentation-requests/{pres_ex_id}", page_sharing_request),
+            *[web.post(f"/presentation-requests/{{pres_ex_id}}/{a}", page_share(a)) for a in ("approve", "decline")],
             web.get("/", page_inbox),
             web.get("/consents/{cred_ex_id}", page_consent),
             *[web.post(f"/consents/{{cred_ex_id}}/{a}", page_action(a)) for a in ("approve", "decline", "revoke")],
@@ -110,6 +157,19 @@ def _view(record: ConsentRecord) -> dict[str, Any]:
         "consent_id": record.consent_id,
         "proposal": record.proposal,
         "reason": record.reason,
+    }
+
+
+def _sharing_view(request: SharingRequest) -> dict[str, Any]:
+    return {
+        "id": request.pres_ex_id,
+        "requester": request.requester,
+        "comment": request.comment,
+        "asked_records": list(request.asked_records) if request.asked_records is not None else None,
+        "matches": [
+            {"record_id": m.ledger_record, "period_start": m.period_start, "period_end": m.period_end, "issuer": m.issuer}
+            for m in request.matches
+        ],
     }
 
 

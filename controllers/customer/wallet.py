@@ -5,7 +5,11 @@
   and nothing else;
 - consent: a proposal from an auditor waits for the person; approving issues the
   DataAccessConsentCredential (issuer: the customer's did:key), declining sends a problem report;
-- revocation: a presentation of the consent signed by the customer's DID, sent to the utility.
+- revocation: a presentation of the consent signed by the customer's DID, sent to the utility;
+- emissions credentials: accepts the auditor's UtilityEmissionsCredential when it names this
+  wallet's DID; a verifier's request for them waits for the person (approve shares exactly the
+  credentials asked for, decline sends a problem report), unless `auto_share_emissions` says the
+  person has agreed in advance.
 
 Webhooks only say "look again": each handler reads the record from the agent, so duplicates and
 out-of-order deliveries are harmless, and `start()` replays what a restart may have missed.
@@ -13,6 +17,7 @@ out-of-order deliveries are harmless, and `start()` replays what a restart may h
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 from dataclasses import dataclass, field
@@ -28,6 +33,8 @@ from controllers.consent import vocabulary as v
 from controllers.consent.errors import ConsentError, MalformedConsent
 from controllers.consent.keys import KeyAgreementKey, load_or_create
 from controllers.consent.model import consent_credential, new_consent_id, parse_consent
+from controllers.customer import emissions
+from controllers.customer.emissions import SharingRequest
 from controllers.customer.store import ConsentRecord, CustomerStore
 
 LOG = logging.getLogger(__name__)
@@ -41,6 +48,9 @@ class WalletError(Exception):
 class CustomerConfig:
     data_dir: Path
     utility_urls: dict[str, str] = field(default_factory=dict)  # EIA utility id -> utility service URL
+    # Share emissions credentials with any verifier that asks, without asking the person: only for
+    # demos and tests, where the person has agreed in advance. Default: the person decides.
+    auto_share_emissions: bool = False
 
 
 class CustomerWallet:
@@ -49,14 +59,33 @@ class CustomerWallet:
         self.store = CustomerStore(config.data_dir / "wallet.sqlite3")
         self.key: KeyAgreementKey = load_or_create(config.data_dir / "keys" / "x25519.key")
         self.did = ""
+        # Exchanges being answered: a webhook and a sweep may both see one.
+        self._answering: set[str] = set()
 
     async def start(self) -> None:
         self.did = (await self.admin.ensure_did_key(self.store.get_meta("did"))).did
         self.store.set_meta("did", self.did)
         for record in await self.admin.credential_exchanges():
             await self._on_credential(record.cred_ex_id)
-        for pres in await self.admin.presentation_exchanges(state="request-received"):
+        await self.sweep(credentials=False)
+
+    async def sweep(self, *, credentials: bool = True) -> None:
+        """Look at every waiting offer and request again: a webhook lost to an overloaded agent
+        must not leave an exchange hanging."""
+        if credentials:
+            for record in await self.admin.credential_exchanges(role="holder", state="offer-received"):
+                await self._on_credential(record.cred_ex_id)
+        for pres in await self.admin.presentation_exchanges(role="prover", state="request-received"):
             await self._on_presentation(pres.pres_ex_id)
+
+    async def run_sweeps(self, interval: float = 5.0) -> None:
+        # Listing exchanges holds a wallet session: rare, or the sweeps starve the wallet they help.
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.sweep()
+            except AdminApiError as exc:
+                LOG.warning("wallet sweep failed: %s", exc)
 
     def close(self) -> None:
         self.store.close()
@@ -80,7 +109,10 @@ class CustomerWallet:
                 return
             raise
         if ex.role == "holder" and ex.state == "offer-received":
-            await self._accept_account_offer(ex)
+            if emissions.is_emissions_offer(ex):
+                await self._once(ex.cred_ex_id, self._accept_emissions_offer(ex))
+            else:
+                await self._accept_account_offer(ex)
         elif ex.role == "issuer":
             await self._consent_progress(ex)
 
@@ -91,6 +123,28 @@ class CustomerWallet:
             return
         await self.admin.send_credential_request(ex.cred_ex_id, holder_did=self.did)
         LOG.info("account credential requested")
+
+    async def _accept_emissions_offer(self, ex: CredentialExchange) -> None:
+        refusal = emissions.offer_refusal(ex, self.did)
+        if refusal:
+            await self.admin.credential_problem_report(ex.cred_ex_id, refusal)
+            LOG.info("emissions credential offer %s refused: %s", ex.cred_ex_id, refusal)
+            return
+        await self.admin.send_credential_request(ex.cred_ex_id, holder_did=self.did)
+        LOG.info("emissions credential %s requested", ex.cred_ex_id)
+
+    async def _once(self, exchange_id: str, action) -> None:
+        """Run `action` unless the same exchange is already being answered; a failure lets the
+        next webhook or sweep try again."""
+        if exchange_id in self._answering:
+            action.close()
+            return
+        self._answering.add(exchange_id)
+        try:
+            await action
+        except BaseException:
+            self._answering.discard(exchange_id)
+            raise
 
     async def _consent_progress(self, ex: CredentialExchange) -> None:
         record = self.store.get(ex.cred_ex_id)
@@ -113,10 +167,25 @@ class CustomerWallet:
             self.store.update(ex.cred_ex_id, state="failed", reason=(ex.error_msg or "abandoned")[:200])
 
     async def _on_presentation(self, pres_ex_id: str) -> None:
-        """Show the account credential(s) the auditor asks for, and only those."""
-        pres = await self.admin.presentation_exchange(pres_ex_id)
-        if pres.state != "request-received":
+        try:
+            pres = await self.admin.presentation_exchange(pres_ex_id)
+        except AdminApiError as exc:
+            if exc.status == 404:
+                return
+            raise
+        if pres.state != "request-received" or pres.role != "prover":
             return
+        if emissions.is_emissions_request(pres):
+            if self.config.auto_share_emissions:
+                await self._once(pres_ex_id, self._share(pres_ex_id))
+            else:
+                LOG.debug("emissions presentation request %s waits for the person", pres_ex_id)
+            return
+        await self._present_account(pres)
+
+    async def _present_account(self, pres) -> None:
+        """Show the account credential(s) the auditor asks for, and only those."""
+        pres_ex_id = pres.pres_ex_id
         definition = ((pres.request or {}).get("presentation_definition")) or {}
         input_descriptors = definition.get("input_descriptors", [])
         descriptors = [d.get("id") for d in input_descriptors]
@@ -137,7 +206,59 @@ class CustomerWallet:
         await self.admin.send_presentation(pres_ex_id, {descriptors[0]: accounts[:1]})
         LOG.info("account credential presented")
 
-    # -- the person's decisions -------------------------------------------------------------------
+    # -- the person's decisions: emissions credentials ---------------------------------------------
+    async def sharing_requests(self) -> list[SharingRequest]:
+        """Pending requests from verifiers for emissions credentials, with what would be shared."""
+        out = []
+        for pres in await self.admin.presentation_exchanges(role="prover", state="request-received"):
+            if emissions.is_emissions_request(pres):
+                try:
+                    out.append(await emissions.sharing_request(self.admin, pres, self.did))
+                except ValueError:
+                    continue  # unanswerable: declining it is the person's call, shown nowhere
+        return out
+
+    async def sharing_request(self, pres_ex_id: str) -> SharingRequest:
+        try:
+            pres = await self.admin.presentation_exchange(pres_ex_id)
+        except AdminApiError as exc:
+            if exc.status == 404:
+                raise WalletError("no such presentation request") from None
+            raise
+        if pres.role != "prover" or not emissions.is_emissions_request(pres):
+            raise WalletError("no such presentation request")
+        if pres.state != "request-received":
+            raise WalletError(f"presentation request is {pres.state}, not pending")
+        try:
+            return await emissions.sharing_request(self.admin, pres, self.did)
+        except ValueError as exc:
+            raise WalletError(str(exc)) from None
+
+    async def approve_sharing(self, pres_ex_id: str) -> SharingRequest:
+        """Present the credentials the request names (all of them, each only once)."""
+        request = await self.sharing_request(pres_ex_id)
+        missing = set(request.asked_records or ()) - {m.ledger_record for m in request.matches}
+        if not request.matches or missing:
+            reason = "this wallet does not hold the emissions credentials asked for"
+            await self.admin.presentation_problem_report(pres_ex_id, reason)
+            raise WalletError(f"presentation request declined: {reason}")
+        await self.admin.send_presentation(pres_ex_id, {request.descriptor_id: [m.record_id for m in request.matches]})
+        LOG.info("emissions credentials shared for request %s", pres_ex_id)
+        return request
+
+    async def decline_sharing(self, pres_ex_id: str, reason: str = "declined by the customer") -> SharingRequest:
+        request = await self.sharing_request(pres_ex_id)
+        await self.admin.presentation_problem_report(pres_ex_id, reason)
+        LOG.info("emissions presentation request %s declined", pres_ex_id)
+        return request
+
+    async def _share(self, pres_ex_id: str) -> None:
+        try:
+            await self.approve_sharing(pres_ex_id)
+        except WalletError as exc:
+            LOG.info("emissions presentation request %s not shared: %s", pres_ex_id, exc)
+
+    # -- the person's decisions: consents ---------------------------------------------------------
     def consents(self, *states: str) -> list[ConsentRecord]:
         return self.store.all(*states)
 

@@ -9,9 +9,7 @@ Two layers, both signed:
   signed as canonical JSON and survives expansion unchanged). A verifier hashes it and asks the
   ledger's VerifyRecord; the readable claims must agree with it and with the public record.
 
-The project context (v1) has no term for the detail document, so an inline context adds
-`recordDetail` under the project's vocabulary; it is not `@protected`-clashing (v1 does not define
-it) and needs no fetch. The credential id is derived from the record id, so reissuing after a crash
+`recordDetail` is a term of the project context (v1), typed `@json`. The credential id is derived from the record id, so reissuing after a crash
 offers the same credential, and an auditor can recognise an offer it already made.
 """
 
@@ -23,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from agents.contexts import CONTEXT_URL, VOCAB, type_iri
+from agents.contexts import CONTEXT_URL, type_iri
 
 __all__ = [
     "CREDENTIAL_TYPE",
@@ -41,8 +39,7 @@ CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
 ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
 CREDENTIAL_TYPE = "UtilityEmissionsCredential"
 CREDENTIAL_TYPE_IRI = type_iri(CREDENTIAL_TYPE)
-RECORD_DETAIL_CONTEXT = {"recordDetail": {"@id": VOCAB + "recordDetail", "@type": "@json"}}
-CREDENTIAL_CONTEXTS = (CREDENTIALS_V1, ED25519_2020, CONTEXT_URL, RECORD_DETAIL_CONTEXT)
+CREDENTIAL_CONTEXTS = (CREDENTIALS_V1, ED25519_2020, CONTEXT_URL)
 _ID_NAMESPACE = uuid.UUID("5b0f3c3e-8a43-4f0e-9d55-0c1d7a1e6a10")  # this project's credential ids
 
 

@@ -160,7 +160,9 @@ def _bill(stack: EmbeddedStack, audit_id: str, service_point: str) -> ConsentedB
 
 
 async def run_demo(stack: EmbeddedStack, customers: int, *, say: Say = lambda _: None,
-                   concurrency: int = 4) -> DemoReport:
+                   concurrency: int = 4, verify: bool = True) -> DemoReport:
+    """The mission for `customers` new accounts. `verify=False` stops before the verifier asks: for
+    a wallet whose person shares credentials by hand (`emissions up`), a request would wait for them."""
     report = DemoReport()
     began = time.perf_counter()
     run = secrets.token_hex(3).upper()  # fresh accounts each run: the stack's data persists across runs
@@ -205,6 +207,10 @@ async def run_demo(stack: EmbeddedStack, customers: int, *, say: Say = lambda _:
         except CustodyError as exc:
             report.failed[owner[issued.bill_id]] = f"the customer could not open its bill: {exc}"
 
+    if not verify:
+        report.rows.extend(_row(issued, owner, False, ("not requested",)) for issued in batch.issued)
+        report.seconds = time.perf_counter() - began
+        return report
     say(f"verifier: asking the customer's wallet for its {len(batch.issued)} credential(s), a year per request")
     connection = await _verifier_connection(stack)
     by_bill: dict[str, list[str]] = {}
@@ -229,15 +235,20 @@ async def run_demo(stack: EmbeddedStack, customers: int, *, say: Say = lambda _:
     for issued in batch.issued:
         found = verdicts.get(issued.anchor.record_id, [])
         ok = len(found) == 1 and found[0].verified
-        report.rows.append(DemoRow(
-            customer=owner[issued.bill_id], period_start=issued.period_start[:10], period_end=issued.period_end[:10],
-            kwh=issued.kwh, location_tco2e=issued.location_tco2e, market_tco2e=issued.market_tco2e,
-            record_id=issued.anchor.record_id, block_number=issued.anchor.block_number, verified=ok,
-            reasons=tuple(r for v in found for r in v.reasons) or (() if found else ("not presented",))))
+        report.rows.append(_row(issued, owner, ok,
+                                tuple(r for v in found for r in v.reasons) or (() if found else ("not presented",))))
     report.rows.sort(key=lambda r: (int(r.customer.rsplit("-", 1)[1]), r.period_start))
     report.seconds = time.perf_counter() - began
     report.stages = stack.clock.report()
     return report
+
+
+def _row(issued, owner: dict[str, str], verified: bool, reasons: tuple[str, ...]) -> DemoRow:
+    return DemoRow(
+        customer=owner[issued.bill_id], period_start=issued.period_start[:10], period_end=issued.period_end[:10],
+        kwh=issued.kwh, location_tco2e=issued.location_tco2e, market_tco2e=issued.market_tco2e,
+        record_id=issued.anchor.record_id, block_number=issued.anchor.block_number, verified=verified,
+        reasons=reasons)
 
 
 async def _verifier_connection(stack: EmbeddedStack) -> str:

@@ -40,7 +40,6 @@ from controllers.customer.service import build_app as wallet_pages_app
 from controllers.customer.wallet import CustomerConfig, CustomerWallet
 from controllers.issuance import EmissionsIssuer, IssuerSettings, StageClock
 from controllers.ledger import AuditorSpec, create_secret_file, read_secret_file
-from controllers.stack.customer_inbox import EmissionsInbox, customer_webhooks_app
 from controllers.stack.devpeer_process import DevPeerProcess
 from controllers.stack.governance import prepare_ledger
 from controllers.stack.ledger_network import AUDITOR_ORGS, VERIFIER_ORG, LedgerLayout
@@ -62,6 +61,9 @@ class StackConfig:
     base_port: int = 8020
     utility_id: int = 14328  # Pacific Gas & Electric
     edition: str = "eGRID2023"
+    # The wallet shares emissions credentials with verifiers unasked (the demo); otherwise each
+    # request waits for the person on the wallet pages (`emissions up`).
+    auto_share_emissions: bool = False
     say: Say = field(default=lambda _: None, repr=False)
 
     @property
@@ -127,11 +129,12 @@ class EmbeddedStack:
             await self.stop()
             raise
 
-    async def _serve(self, app: web.Application, port: int) -> None:
+    async def _serve(self, app: web.Application, *ports: int) -> None:
         runner = web.AppRunner(app, access_log=None)  # access logs would carry exchange ids with timing
         await runner.setup()
         self._exit.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, HOST, port).start()
+        for port in ports:
+            await web.TCPSite(runner, HOST, port).start()
 
     async def _admin(self, role: str) -> AcaPyAdmin:
         agent = self.agents[role]
@@ -148,16 +151,16 @@ class EmbeddedStack:
         await self.utility.start()
 
         urls = {utility_key: self.url("utility")}
-        self.wallet = CustomerWallet(CustomerConfig(self.data_dir / "customer", urls), await self._admin("customer"))
+        wallet_config = CustomerConfig(self.data_dir / "customer", urls,
+                                       auto_share_emissions=self.config.auto_share_emissions)
+        self.wallet = CustomerWallet(wallet_config, await self._admin("customer"))
         self._exit.callback(self.wallet.close)
-        await self.wallet.start()
-        inbox = EmissionsInbox(self.wallet.admin, self.wallet.did)
-        sweeps = asyncio.create_task(inbox.run_sweeps())
+        await self.wallet.start()  # first: webhooks need the wallet's DID; sweeps catch what arrives meanwhile
+        # One app: the agent's webhooks arrive on the controller port, the person uses the pages port.
+        await self._serve(wallet_pages_app(self.wallet, specs["customer"].webhook_secret),
+                          specs["customer"].controller_port, self.config.wallet_pages_port)
+        sweeps = asyncio.create_task(self.wallet.run_sweeps())
         self._exit.callback(sweeps.cancel)
-        await self._serve(customer_webhooks_app(self.wallet, inbox, specs["customer"].webhook_secret),
-                          specs["customer"].controller_port)
-        # The wallet's own app serves its pages; its webhook route stays unused (see customer_inbox).
-        await self._serve(wallet_pages_app(self.wallet, specs["customer"].webhook_secret), self.config.wallet_pages_port)
 
         self.auditor = AuditorFlow(AuditorConfig(self.data_dir / "auditor", urls), await self._admin("auditor"), self.http)
         self._exit.push_async_callback(self.auditor.close)
