@@ -4,13 +4,12 @@ on and the state it reached, so a restarted controller picks every audit up wher
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from controllers.workflow.database import ControllerDatabase
+
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audits (
     audit_id TEXT PRIMARY KEY,
     request TEXT NOT NULL,        -- what to ask consent for (period, scope, purpose, days valid)
@@ -43,22 +42,8 @@ class Audit:
     updated: float
 
 
-class AuditorStore:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        self._db.close()
-
-    def get_meta(self, name: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, name: str, value: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+class AuditorStore(ControllerDatabase):
+    SCHEMA = _SCHEMA
 
     def add(self, audit_id: str, request: dict[str, Any], invitation_msg_id: str, now: float) -> None:
         self._db.execute(

@@ -5,13 +5,12 @@ that arrived while nobody looked is still pending afterwards."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from controllers.workflow.database import ControllerDatabase
+
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS consents (
     cred_ex_id TEXT PRIMARY KEY,
     connection_id TEXT,
@@ -35,22 +34,8 @@ class ConsentRecord:
     reason: str | None
 
 
-class CustomerStore:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        self._db.close()
-
-    def get_meta(self, name: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, name: str, value: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+class CustomerStore(ControllerDatabase):
+    SCHEMA = _SCHEMA
 
     def add_request(self, cred_ex_id: str, connection_id: str | None, proposal: dict[str, Any]) -> bool:
         """True if new (webhooks may repeat)."""

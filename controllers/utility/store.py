@@ -7,16 +7,14 @@ Account numbers live here and nowhere public; subscription ids are random and ar
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 from controllers.consent.model import Period
 from controllers.consent.tokens import AccessToken
+from controllers.workflow.database import ControllerDatabase
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS accounts (
     account TEXT PRIMARY KEY,
     service_point TEXT NOT NULL,
@@ -65,23 +63,8 @@ class AccountRecord:
     holder_did: str | None
 
 
-class UtilityStore:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        self._db.close()
-
-    # meta
-    def get_meta(self, name: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, name: str, value: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+class UtilityStore(ControllerDatabase):
+    SCHEMA = _SCHEMA
 
     # accounts
     def add_account(self, account: str, service_point: str) -> AccountRecord:
