@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -22,6 +20,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import describe_machine  # noqa: E402
 
 from controllers.custody import (  # noqa: E402
     BillCustody,
@@ -39,14 +39,6 @@ from controllers.greenbutton import generate_feed  # noqa: E402
 FEEDS = (("1 year hourly", 3600), ("1 year 15-minute", 900))
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def best_ms(samples: list[float]) -> float:
@@ -89,7 +81,7 @@ async def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     print(
-        f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"machine: {describe_machine()}, "
         f"jwcrypto {version('jwcrypto')}, cryptography {version('cryptography')}"
     )
     print(f"3 recipients (X25519, ECDH-ES+A256KW), A256GCM, zip=DEF; best of {args.repeat}; local store in {tempfile.gettempdir()}")

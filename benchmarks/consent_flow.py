@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -18,6 +17,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import describe_machine  # noqa: E402
 
 from tests.agent_fixtures import start_agents, stop_agents  # noqa: E402
 from tests.consent.stack import Stack  # noqa: E402
@@ -61,7 +62,7 @@ async def run(network, data: Path) -> None:
 
 
 def main() -> None:
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
+    print(f"machine: {describe_machine()}")
     with tempfile.TemporaryDirectory() as tmp:
         network = start_agents(Path(tmp) / "agents")
         try:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -35,6 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import describe_machine  # noqa: E402
 
 from network.gateway import connect, create_channel  # noqa: E402
 from network.msp import generate_crypto_material, load_msp  # noqa: E402
@@ -187,7 +188,7 @@ def main() -> None:
     parser.add_argument("--batch-timeout", default="50ms", help="block cutting timeout (default 50ms)")
     parser.add_argument("--only", choices=["in-process", "ccaas"], help="run one mode only")
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"machine: {describe_machine()}")
     cutting = {"max_message_count": args.max_message_count or args.clients, "batch_timeout": args.batch_timeout}
     print(f"{args.tx} transactions of 1 KB, MAJORITY of 2 orgs, {args.clients} concurrent clients, "
           f"blocks of <= {cutting['max_message_count']} tx or {cutting['batch_timeout']}")

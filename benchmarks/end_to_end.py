@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import sys
 import tempfile
 import threading
@@ -27,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import describe_machine  # noqa: E402
 
 from controllers.stack import EmbeddedStack, StackConfig, run_demo  # noqa: E402
 
@@ -75,7 +76,7 @@ async def bench(customers: int, base_port: int, data_dir: Path) -> dict:
         await stack.stop()
     verify = report.stages.get("verify", {})
     return {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": describe_machine(),
         "customers": customers, "credentials": len(report.rows), "verified": sum(r.verified for r in report.rows),
         "failed": report.failed, "stack_start_seconds": round(started, 2), "wall_seconds": round(report.seconds, 2),
         "verified_per_second_end_to_end": round(report.verified_per_second, 2),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -17,6 +16,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import describe_machine  # noqa: E402
 
 import cryptography  # noqa: E402
 from fabric_protos.common import common_pb2  # noqa: E402
@@ -36,14 +37,6 @@ def _measure(fn, iterations: int, rounds: int = 5) -> tuple[float, float]:
     return statistics.median(per_call), min(per_call)
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> int:
@@ -70,8 +63,7 @@ def main() -> int:
     def sign_envelope() -> common_pb2.Envelope:
         return common_pb2.Envelope(payload=payload, signature=member.signer.sign(payload))
 
-    print(f"machine: {_cpu_model()}, {os.cpu_count()} cpus, "
-          f"{platform.system()} {platform.release()}, Python {platform.python_version()}, cryptography {cryptography.__version__}")
+    print(f"machine: {describe_machine()}, cryptography {cryptography.__version__}")
     print(f"iterations per round: {args.iterations}, 5 rounds (median / best)")
     for name, fn in (("proposal build", build), ("proposal build + sign", build_and_sign), ("envelope sign (4 KiB)", sign_envelope)):
         median, best = _measure(fn, args.iterations)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -85,14 +84,6 @@ def measure(parser: str, path: Path, repeat: int) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
@@ -105,11 +96,13 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _machine import describe_machine
     from lxml import etree
 
     from controllers.greenbutton import write_feed
 
-    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+    print(f"machine: {describe_machine()}, "
           f"lxml {'.'.join(map(str, etree.LXML_VERSION[:3]))}, libxml2 {'.'.join(map(str, etree.LIBXML_VERSION))}")
     with tempfile.TemporaryDirectory() as tmp:
         files = {}

@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -34,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import describe_machine  # noqa: E402
 
 from chaincode.emissions.shipped import load_editions, load_utilities  # noqa: E402
 from controllers.ledger import (  # noqa: E402
@@ -159,8 +159,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--only", choices=("in-process", "ccaas"))
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    print(f"machine: {describe_machine()}")
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         crypto = work / "crypto"
