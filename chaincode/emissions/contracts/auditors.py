@@ -157,11 +157,7 @@ class AuditorRegistry(Contract):
     @query
     async def AuditorHistory(self, ctx: Context, msp_id: str) -> str:
         """Every committed version of the auditor, newest first, with its transaction."""
-        history = [
-            {"tx_id": m.tx_id, "timestamp": m.timestamp.isoformat(), "deleted": m.is_delete,
-             "auditor": None if m.is_delete else state.decode(m.value, "auditor")}
-            async for m in ctx.stub.get_history_for_key(state.key(state.AUDITOR, msp_id))
-        ]
+        history = await state.history_json(ctx, state.key(state.AUDITOR, msp_id), "auditor")
         if not history:
             raise ContractError(f"{msp_id} is not a registered auditor org")
         return state.output(history)

@@ -213,11 +213,7 @@ class EmissionsRecords(Contract):
     @query
     async def RecordHistory(self, ctx: Context, record_id: str) -> str:
         """Every committed version of the public record, newest first."""
-        history = [
-            {"tx_id": m.tx_id, "timestamp": m.timestamp.isoformat(), "deleted": m.is_delete,
-             "record": None if m.is_delete else state.decode(m.value, "record")}
-            async for m in ctx.stub.get_history_for_key(state.key(state.RECORD, record_id))
-        ]
+        history = await state.history_json(ctx, state.key(state.RECORD, record_id), "record")
         if not history:
             raise ContractError(f"no record {record_id}")
         return state.output(history)

@@ -49,6 +49,16 @@ async def get_json(ctx: Context, state_key: str, what: str) -> Any | None:
     return None if raw is None else decode(raw, what)
 
 
+async def history_json(ctx: Context, state_key: str, what: str) -> list[dict[str, Any]]:
+    """Every committed version of a JSON state entry, newest first, each with its transaction;
+    the document sits under the name `what` (None where the version is a delete)."""
+    return [
+        {"tx_id": m.tx_id, "timestamp": m.timestamp.isoformat(), "deleted": m.is_delete,
+         what: None if m.is_delete else decode(m.value, what)}
+        async for m in ctx.stub.get_history_for_key(state_key)
+    ]
+
+
 async def put_json(ctx: Context, state_key: str, document: Any) -> bytes:
     data = canonical_json(document)
     await ctx.stub.put_state(state_key, data)
