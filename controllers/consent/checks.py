@@ -14,7 +14,7 @@ from typing import Any
 from controllers.consent.challenges import ChallengeBook
 from controllers.consent.errors import ConsentRejected
 from controllers.consent.model import Consent, parse_consent
-from controllers.consent.presentation import consent_credential_of, holder_of, proof_of
+from controllers.consent.presentation import PresentationProof, consent_credential_of, holder_of, proof_of
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,20 @@ def challenge_of(vp: Any, challenges: ChallengeBook, now: datetime) -> str:
     return proof.challenge
 
 
+def _proven_consent(vp: dict[str, Any], verdict: AgentVerdict) -> tuple[PresentationProof, Consent]:
+    """The presentation's proof and the consent it carries, once the agent has verified both
+    proofs and the presentation was signed for authentication."""
+    proof = proof_of(vp)
+    if proof.purpose != "authentication":
+        raise ConsentRejected("presentation proof purpose must be authentication")
+    if not verdict.presentation_ok:
+        raise ConsentRejected("presentation proof invalid (signature or challenge does not verify)")
+    consent = parse_consent(consent_credential_of(vp))
+    if not verdict.credentials_ok:
+        raise ConsentRejected("consent proof invalid (credential altered or not signed by its issuer)")
+    return proof, consent
+
+
 def check_consent_presentation(
     vp: dict[str, Any],
     verdict: AgentVerdict,
@@ -56,14 +70,7 @@ def check_consent_presentation(
 
     The challenge must already have been consumed (challenge_of) and passed to the agent.
     """
-    proof = proof_of(vp)
-    if proof.purpose != "authentication":
-        raise ConsentRejected("presentation proof purpose must be authentication")
-    if not verdict.presentation_ok:
-        raise ConsentRejected("presentation proof invalid (signature or challenge does not verify)")
-    consent = parse_consent(consent_credential_of(vp))
-    if not verdict.credentials_ok:
-        raise ConsentRejected("consent proof invalid (credential altered or not signed by its issuer)")
+    proof, consent = _proven_consent(vp, verdict)
     holder = holder_of(vp)
     if proof.signer != consent.subject or (holder is not None and holder != consent.subject):
         raise ConsentRejected("presenter is not the consent's subject")
@@ -86,14 +93,7 @@ def check_revocation_presentation(
 ) -> Consent:
     """The consent a customer revokes: the VP must be signed by the consent's issuer (the DID that
     holds the account), so only the person who granted a consent can withdraw it."""
-    proof = proof_of(vp)
-    if proof.purpose != "authentication":
-        raise ConsentRejected("presentation proof purpose must be authentication")
-    if not verdict.presentation_ok:
-        raise ConsentRejected("presentation proof invalid (signature or challenge does not verify)")
-    consent = parse_consent(consent_credential_of(vp))
-    if not verdict.credentials_ok:
-        raise ConsentRejected("consent proof invalid (credential altered or not signed by its issuer)")
+    proof, consent = _proven_consent(vp, verdict)
     if proof.signer != consent.issuer:
         raise ConsentRejected("only the consent's issuer can revoke it")
     if bound_did(consent.terms.account) != consent.issuer:
