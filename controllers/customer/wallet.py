@@ -36,6 +36,8 @@ from controllers.consent.model import consent_credential, new_consent_id, parse_
 from controllers.customer import emissions
 from controllers.customer.emissions import SharingRequest
 from controllers.customer.store import ConsentRecord, CustomerStore
+from controllers.custody import BillCustody, ContentStore, CustodyError
+from controllers.issuance.credential import CredentialFormatError, read_emissions_credential
 
 LOG = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ class CustomerConfig:
     # Share emissions credentials with any verifier that asks, without asking the person: only for
     # demos and tests, where the person has agreed in advance. Default: the person decides.
     auto_share_emissions: bool = False
+    # Where the auditors deposit the encrypted bills (the content store named in each credential).
+    bill_store: ContentStore | None = None
 
 
 class CustomerWallet:
@@ -314,6 +318,24 @@ class CustomerWallet:
 
     async def held_credentials(self) -> list[dict[str, Any]]:
         return [r.get("cred_value", r) for r in await self.admin.w3c_credentials()]
+
+    async def open_bill(self, credential_id: str) -> bytes:
+        """The raw bill behind a held emissions credential: fetched by its content id, decrypted
+        with this wallet's key, checked against the credential's billSha256."""
+        if self.config.bill_store is None:
+            raise WalletError("this wallet has no bill store configured")
+        held = [c for c in await self.held_credentials() if c.get("id") == credential_id]
+        if not held:
+            raise WalletError("no held credential with that id")
+        try:
+            claims = read_emissions_credential(held[0])
+        except CredentialFormatError as exc:
+            raise WalletError(f"not an emissions credential: {exc}") from None
+        try:
+            return await BillCustody(self.config.bill_store).retrieve(
+                claims.bill_content_id, self.key.private, claims.bill_sha256, kid=self.key.public_multibase)
+        except CustodyError as exc:
+            raise WalletError(f"the bill could not be opened: {exc}") from None
 
     async def _held_accounts(self) -> set[tuple[str, str]]:
         out = set()

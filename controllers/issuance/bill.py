@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
-__all__ = ["ConsentedBill"]
+__all__ = ["BillOwner", "ConsentedBill"]
+
+
+class BillOwner(Protocol):
+    """Whose bill it is: what RecordEmissions carries as transient data and whom the credential names."""
+
+    customer_did: str
+    utility_id: int
+    account_id: str
+    service_point_id: str
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,9 @@ from controllers.acapy import AcaPyAdmin, CredentialExchange, ExchangeAbandoned,
 __all__ = ["ISSUED_STATES", "deliver_credential", "find_offer"]
 
 TOPIC = "issue_credential_v2_0"
-ISSUED_STATES = frozenset({"credential-issued", "done"})
+# "done" is entered on the holder's ack, which it sends after storing the credential: only then is it
+# the customer's (a "credential-issued" exchange may still fail at the holder).
+ISSUED_STATES = frozenset({"done"})
 _FAILED = frozenset({"abandoned", "declined", "deleted"})
 
 

@@ -24,12 +24,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from controllers.acapy import AcaPyAdmin
+from controllers.acapy import AcaPyAdmin, CredentialExchange
 from controllers.custody import BillCustody, Recipient
 from controllers.greenbutton import electricity_usage_by_period, parse_bytes
-from controllers.issuance.bill import ConsentedBill
+from controllers.issuance.bill import BillOwner, ConsentedBill
 from controllers.issuance.credential import LedgerAnchor, emissions_credential
-from controllers.issuance.delivery import deliver_credential
+from controllers.issuance.delivery import deliver_credential, find_offer
 from controllers.issuance.stages import StageClock
 from controllers.ledger import CustomerDetail, LedgerError, RecordRequest, detail_hash
 from controllers.verifier.ledger import LedgerSession
@@ -96,23 +96,47 @@ class EmissionsIssuer:
         steps = [await self._anchored(bill, deposited, index) for index in range(len(deposited["periods"]))]
         return list(await asyncio.gather(*(self._delivered(bill, step) for step in steps)))
 
+    # -- the steps, each safe to repeat (the auditor's pipeline drives them one by one) -------------
+    async def usage(self, feed: bytes) -> list[dict[str, str]]:
+        """The bill's delivered kWh per billing period, parsed once; IssuanceError if there is none."""
+        with self.clock.stage("parse"):
+            document = await asyncio.to_thread(parse_bytes, feed)
+        with self.clock.stage("calculate"):
+            usage = electricity_usage_by_period(document)
+        if not usage:
+            raise IssuanceError("no delivered electricity falls in any billing period")
+        return [{"start": p.start.isoformat(), "end": p.end.isoformat(), "kwh": str(p.kwh)} for p in usage]
+
+    async def deposit(self, feed: bytes, customer_key_agreement: str) -> dict[str, str]:
+        """Encrypt the raw bill to the customer and every active auditor org, store it by content id."""
+        recipients = [Recipient.of(customer_key_agreement, customer_key_agreement), *self.auditor_recipients]
+        with self.clock.stage("encrypt+store"):
+            receipt = await self.custody.deposit(feed, recipients)
+        return {"cid": receipt.cid, "sha256": receipt.plaintext_sha256}
+
+    def credential(self, anchored: dict[str, Any]) -> dict[str, Any]:
+        """The unsigned credential for an anchored period (the agent signs it when it issues)."""
+        return emissions_credential(issuer_did=self.settings.auditor_did, record=anchored["record"],
+                                    detail=anchored["detail"], anchor=LedgerAnchor(**anchored["anchor"]))
+
+    async def offer(self, connection_id: str, credential: dict[str, Any], *, maybe_offered: bool) -> CredentialExchange:
+        """Offer the credential once: an offer already made for the same credential id is returned."""
+        found = await find_offer(self.admin, connection_id, credential["id"]) if maybe_offered else None
+        if found is not None:
+            return found
+        with self.clock.stage("issue"):
+            return await self.admin.send_credential_offer(
+                connection_id, credential, auto_issue=True, comment="Your audited Scope 2 emissions")
+
     async def _deposited(self, bill: ConsentedBill) -> dict[str, Any]:
         found = self.store.get(BILL, bill.bill_id)
         if found is not None:
             return found.data
-        with self.clock.stage("parse"):
-            document = await asyncio.to_thread(parse_bytes, bill.feed)
-        with self.clock.stage("calculate"):
-            usage = electricity_usage_by_period(document)
-        if not usage:
-            raise IssuanceError(f"bill {bill.bill_id}: no delivered electricity falls in any billing period")
-        recipients = [Recipient.of(bill.customer_key_agreement, bill.customer_key_agreement), *self.auditor_recipients]
-        with self.clock.stage("encrypt+store"):
-            receipt = await self.custody.deposit(bill.feed, recipients)
-        data = {
-            "cid": receipt.cid, "sha256": receipt.plaintext_sha256,
-            "periods": [{"start": p.start.isoformat(), "end": p.end.isoformat(), "kwh": str(p.kwh)} for p in usage],
-        }
+        try:
+            periods = await self.usage(bill.feed)
+        except IssuanceError as exc:
+            raise IssuanceError(f"bill {bill.bill_id}: {exc}") from None
+        data = {**await self.deposit(bill.feed, bill.customer_key_agreement), "periods": periods}
         self.store.put(BILL, bill.bill_id, "deposited", data)
         return data
 
@@ -120,7 +144,7 @@ class EmissionsIssuer:
         key = _period_key(bill.bill_id, index)
         step = self.store.get(PERIOD, key)
         if step is None:
-            anchored = await self._anchor(bill, deposited, deposited["periods"][index])
+            anchored = await self.anchor(bill, deposited, deposited["periods"][index])
             step = self.store.put(PERIOD, key, "anchored", anchored)
         return step
 
@@ -128,8 +152,7 @@ class EmissionsIssuer:
         key = step.key
         data = step.data
         anchor = LedgerAnchor(**data["anchor"])
-        credential = emissions_credential(issuer_did=self.settings.auditor_did, record=data["record"],
-                                          detail=data["detail"], anchor=anchor)
+        credential = self.credential(data)
         if step.state != "issued":
             # "offering" is recorded before the offer goes out: only a controller that stopped
             # after that point needs to look for an offer it may already have made.
@@ -151,7 +174,9 @@ class EmissionsIssuer:
             cred_ex_id=step.data["cred_ex_id"],
         )
 
-    async def _anchor(self, bill: ConsentedBill, deposited: dict[str, Any], period: dict[str, str]) -> dict[str, Any]:
+    async def anchor(self, bill: BillOwner, deposited: dict[str, Any], period: dict[str, str]) -> dict[str, Any]:
+        """RecordEmissions for one period of a deposited bill (`deposited`: its cid and sha256), read
+        back and checked; an identical repeat returns the existing record."""
         request = RecordRequest(
             utility_id=bill.utility_id, period_start=datetime.fromisoformat(period["start"]),
             period_end=datetime.fromisoformat(period["end"]), bill_format=self.settings.bill_format,
@@ -167,7 +192,7 @@ class EmissionsIssuer:
             stored = await self.ledger.get_record_detail(record["record_id"])
             check = await self.ledger.verify_record(record["record_id"], detail_hash(stored))
         if not status.valid or not check["matches"]:
-            raise IssuanceError(f"bill {bill.bill_id}: record {record['record_id']} does not read back as anchored "
+            raise IssuanceError(f"record {record['record_id']} does not read back as anchored "
                                 f"(transaction {status.code_name}, detail hash matches: {check['matches']})")
         anchor = LedgerAnchor(self.ledger.profile.channel, self.ledger.profile.chaincode, record["record_id"],
                               record["tx_id"], status.block_number)

@@ -1,12 +1,14 @@
-"""The whole system on one machine: dev peer, agents, controllers; and the demo that drives it.
+"""The whole system on one machine: dev peer, agents, controllers; and the demo, a client of their
+public HTTP APIs.
 
     stack = EmbeddedStack(StackConfig(Path("data/demo")))
     await stack.start()
-    report = await run_demo(stack, customers=3)
+    async with aiohttp.ClientSession() as http:
+        report = await run_demo(stack.client(http), customers=3)
     await stack.stop()
 """
 
-from controllers.stack.demo import DemoReport, DemoRow, run_demo
+from controllers.stack.demo import DemoReport, DemoRow, StackClient, run_demo
 from controllers.stack.stack import EmbeddedStack, StackConfig
 
-__all__ = ["DemoReport", "DemoRow", "EmbeddedStack", "StackConfig", "run_demo"]
+__all__ = ["DemoReport", "DemoRow", "EmbeddedStack", "StackClient", "StackConfig", "run_demo"]

@@ -1,9 +1,12 @@
-"""The mission end to end on a running EmbeddedStack, for N customers of one utility:
-onboarding (account credential), consent, bill access, calculation, anchoring, issuance,
-verification. Returns one row per credential with the verifier's verdict, and the time per stage.
+"""The mission end to end, for N customers of one utility, driven only through the services' public
+HTTP APIs, as a person's browser or another program would (`StackClient` lists every call):
+onboarding at the utility, connecting the wallet to the auditor, approving the consent in the
+wallet; the auditor's service then fetches, anchors and issues by itself; the customer opens its
+bill; a verifier asks the wallet for the credentials and checks them against the ledger.
 
-Each customer is an account at the utility, held in the one customer wallet the stack runs (the
-embedded stack has one customer agent); each account gets its own consent, bill and credentials.
+Returns one row per credential with the verifier's verdict, and the auditor's time per stage.
+The embedded stack has one customer wallet; each customer is an account in it, and each audit
+names the account it is for.
 """
 
 from __future__ import annotations
@@ -13,22 +16,18 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, TypeVar
 
-from controllers.auditor.flow import AuditRequest
-from controllers.consent import Period
-from controllers.consent import vocabulary as v
-from controllers.custody import BillCustody, CustodyError
-from controllers.issuance import ConsentedBill, ProgressBar, issue_batch, read_emissions_credential
-from controllers.stack.stack import EmbeddedStack
-from controllers.verifier import Verdict, await_verdicts, request_credential
+import aiohttp
 
-__all__ = ["DemoRow", "DemoReport", "run_demo"]
+from controllers.issuance import ProgressBar
+
+__all__ = ["DemoRow", "DemoReport", "StackClient", "run_demo"]
 
 T = TypeVar("T")
-YEAR = Period(date(2024, 1, 1), date(2024, 12, 31))
 Say = Callable[[str], None]
+YEAR = {"period_start": "2024-01-01", "period_end": "2024-12-31"}
+_ENDINGS = {"failed", "declined", "revoked", "expired"}
 
 
 class DemoError(RuntimeError):
@@ -52,10 +51,10 @@ class DemoRow:
 @dataclass
 class DemoReport:
     rows: list[DemoRow] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # customer -> reason (consent or issuance)
-    stages: dict[str, dict[str, float]] = field(default_factory=dict)  # summed over customers (they overlap)
+    failed: dict[str, str] = field(default_factory=dict)  # customer -> reason
+    stages: dict[str, dict[str, float]] = field(default_factory=dict)  # the auditor's, summed over customers
     phases: dict[str, float] = field(default_factory=dict)  # wall seconds of each phase of the run
-    bills_checked: int = 0  # bills the customer fetched, decrypted and matched to its credential's hash
+    bills_checked: int = 0  # bills the customer's wallet opened and matched to its credential's hash
     seconds: float = 0.0
 
     @property
@@ -69,9 +68,83 @@ class DemoReport:
         return sum(r.verified for r in self.rows) / self.seconds if self.seconds else 0.0
 
 
-async def _until(check: Callable[[], Awaitable[T | None]], what: str, timeout: float = 60.0,
-                 interval: float = 0.05) -> T:
-    # Checks that reach an agent run at most every `interval`: a wallet's storage pool is small.
+@dataclass
+class StackClient:
+    """The public HTTP APIs the demo uses: the utility's operator API, the wallet's API, the
+    auditor's operator API, the verifier's API. Each call is one request; `until` polls one."""
+
+    http: aiohttp.ClientSession
+    utility: str
+    wallet: str
+    auditor: str
+    verifier: str
+    utility_key: str
+    auditor_key: str
+
+    async def call(self, method: str, url: str, *, key: str | None = None, json: Any = None,
+                   expect: tuple[int, ...] = (200, 201)) -> Any:
+        headers = {"X-Operator-Key": key} if key else {}
+        async with self.http.request(method, url, json=json, headers=headers) as resp:
+            body = await resp.json(content_type=None) if resp.content_length != 0 else None
+            if resp.status not in expect:
+                error = body.get("error") if isinstance(body, dict) else await resp.text()
+                raise DemoError(f"{method} {url.split('/', 3)[-1]}: {resp.status} {error}")
+            return body
+
+    # the utility
+    async def onboard(self, account: str, service_point: str) -> dict[str, Any]:
+        return await self.call("POST", f"{self.utility}/admin/onboardings", key=self.utility_key,
+                               json={"account": account, "service_point": service_point})
+
+    async def onboarding(self, onboarding_id: str) -> dict[str, Any]:
+        return await self.call("GET", f"{self.utility}/admin/onboardings/{onboarding_id}", key=self.utility_key)
+
+    # the wallet
+    async def accept(self, invitation: dict[str, Any], alias: str) -> str:
+        body = await self.call("POST", f"{self.wallet}/api/invitations", json={"invitation": invitation, "alias": alias})
+        return body["connection_id"]
+
+    async def credentials(self) -> list[dict[str, Any]]:
+        return await self.call("GET", f"{self.wallet}/api/credentials")
+
+    async def pending_consents(self) -> list[dict[str, Any]]:
+        return await self.call("GET", f"{self.wallet}/api/consents?state=pending")
+
+    async def approve(self, consent_request: str) -> dict[str, Any]:
+        return await self.call("POST", f"{self.wallet}/api/consents/{consent_request}/approve")
+
+    async def open_bill(self, credential_id: str) -> dict[str, Any]:
+        return await self.call("GET", f"{self.wallet}/api/credentials/{credential_id}/bill")
+
+    # the auditor
+    async def start_audit(self, request: dict[str, Any]) -> dict[str, Any]:
+        return await self.call("POST", f"{self.auditor}/api/audits", key=self.auditor_key, json=request)
+
+    async def audit(self, audit_id: str) -> dict[str, Any]:
+        return await self.call("GET", f"{self.auditor}/api/audits/{audit_id}", key=self.auditor_key)
+
+    async def stages(self) -> dict[str, dict[str, float]]:
+        return await self.call("GET", f"{self.auditor}/api/stages", key=self.auditor_key)
+
+    # the verifier
+    async def verifier_invitation(self) -> dict[str, Any]:
+        return await self.call("POST", f"{self.verifier}/api/invitations")
+
+    async def verifier_connection(self, invitation_id: str) -> dict[str, Any]:
+        return await self.call("GET", f"{self.verifier}/api/invitations/{invitation_id}")
+
+    async def ask(self, connection_id: str, record_ids: list[str]) -> str:
+        body = await self.call("POST", f"{self.verifier}/api/requests",
+                               json={"connection_id": connection_id, "record_ids": record_ids})
+        return body["request_id"]
+
+    async def verdicts(self, request_id: str) -> dict[str, Any]:
+        return await self.call("GET", f"{self.verifier}/api/requests/{request_id}")
+
+
+async def until(check: Callable[[], Awaitable[T | None]], what: str, timeout: float = 120.0,
+                interval: float = 0.1) -> T:
+    """Poll `check` until it returns something true; a DemoError naming `what` after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
         value = await check()
@@ -82,182 +155,146 @@ async def _until(check: Callable[[], Awaitable[T | None]], what: str, timeout: f
         await asyncio.sleep(interval)
 
 
-async def _onboard(stack: EmbeddedStack, account: str, service_point: str) -> None:
-    async with stack.http.post(f"{stack.url('utility')}/admin/onboardings",
-                               json={"account": account, "service_point": service_point},
-                               headers={"X-Operator-Key": stack.operator_key}) as resp:
-        if resp.status != 201:
-            raise DemoError(f"the utility refused the onboarding: {await resp.text()}")
-        created = await resp.json()
-    await stack.wallet.accept_invitation(created["invitation"], "Utility")
-    utility_id = str(stack.config.utility_id)
+def _subject(credential: dict[str, Any]) -> dict[str, Any]:
+    return credential.get("credentialSubject") or {}
 
-    async def issued() -> bool:  # the utility's own record: no agent call
-        onboarding = stack.utility.store.onboarding(onboarding_id=created["onboarding_id"])
-        return onboarding is not None and onboarding.state == "done"
+
+async def _onboard(api: StackClient, account: str, service_point: str) -> None:
+    created = await api.onboard(account, service_point)
+    await api.accept(created["invitation"], "Utility")
+
+    async def issued() -> bool:
+        state = (await api.onboarding(created["onboarding_id"]))["state"]
+        if state == "failed":
+            raise DemoError("the utility's onboarding failed")
+        return state == "done"
 
     async def held() -> bool:
-        return (utility_id, account) in await stack.wallet._held_accounts()
+        return any("UtilityAccountCredential" in (c.get("type") or []) and _subject(c).get("accountId") == account
+                   for c in await api.credentials())
 
-    await _until(issued, "the account credential's issuance", interval=0.02)
-    await _until(held, "the account credential in the wallet", interval=0.1)
+    await until(issued, "the account credential's issuance")
+    await until(held, "the account credential in the wallet", interval=0.2)
 
 
-async def _consent_and_fetch(stack: EmbeddedStack, label: str, account: str) -> str:
-    # The demo's customers share one wallet, so the audit names the account it is for.
-    audit_id, invitation = await stack.auditor.new_audit(
-        AuditRequest(YEAR, frozenset({v.SCOPE_USAGE}), "Scope 2 emissions audit", 30, account=account))
-    await stack.wallet.accept_invitation(invitation, "Auditor")
+async def _audit(api: StackClient, label: str, account: str) -> dict[str, Any]:
+    created = await api.start_audit({**YEAR, "purpose": "Scope 2 emissions audit", "consent_days": 30,
+                                     "account": account})
+    await api.accept(created["invitation"], "Auditor")
 
-    async def proposed() -> str | None:
-        audit = stack.auditor.audit(audit_id)
-        return audit.cred_ex_id if audit is not None and audit.cred_ex_id else None
-
-    began = time.perf_counter()
-    thread = (await stack.auditor.admin.credential_exchange(
-        await _until(proposed, f"{label}: the consent proposal", interval=0.02))).thread_id
-
-    async def proposal() -> str | None:
-        pending = {r.cred_ex_id for r in stack.wallet.consents("pending")}
-        if not pending:
-            return None
-        for exchange in await stack.wallet.admin.credential_exchanges(thread_id=thread):
-            if exchange.cred_ex_id in pending:
-                return exchange.cred_ex_id
+    async def proposal() -> str | None:  # the person finds the auditor's request in its inbox
+        for pending in await api.pending_consents():
+            if _subject((pending.get("proposal") or {})).get("accountId") == account:
+                return pending["id"]
         return None
 
-    pending = await _until(proposal, f"{label}: the consent request in the wallet", interval=0.05)
-    await stack.wallet.approve(pending)  # the person approves (in the wallet pages, for `emissions up`)
+    await api.approve(await until(proposal, f"{label}: the consent request in the wallet", interval=0.2))
 
-    async def consented() -> Any:
-        audit = stack.auditor.audit(audit_id)
-        return audit if audit and audit.state not in {"invited", "connected", "proving", "proposing", "requested"} else None
+    async def finished() -> dict[str, Any] | None:
+        audit = await api.audit(created["audit_id"])
+        if audit["state"] in _ENDINGS:
+            raise DemoError(f"{label}: audit {audit['state']}: {audit['reason']}")
+        return audit if audit["state"] == "done" else None
 
-    audit = await _until(consented, f"{label}: the consent", interval=0.02)
-    stack.clock.add("consent", time.perf_counter() - began)
-    fetch_began = time.perf_counter()
-
-    async def fetched() -> Any:
-        audit = stack.auditor.audit(audit_id)
-        return audit if audit and audit.state in {"fetched", "refused", "failed", "declined"} else None
-
-    audit = await _until(fetched, f"{label}: the bill download", interval=0.02)
-    stack.clock.add("fetch", time.perf_counter() - fetch_began)
-    if audit.state != "fetched":
-        raise DemoError(f"{label}: audit {audit.state}: {audit.reason}")
-    return audit_id
+    return await until(finished, f"{label}: the audit (fetch, anchor, credentials stored)", timeout=300, interval=0.2)
 
 
-def _bill(stack: EmbeddedStack, audit_id: str, service_point: str) -> ConsentedBill:
-    audit = stack.auditor.audit(audit_id)
-    assert audit is not None and audit.account and audit.consent and audit.connection_id
-    subject = audit.consent["credentialSubject"]
-    return ConsentedBill(
-        bill_id=audit_id, connection_id=audit.connection_id, customer_did=audit.consent["issuer"],
-        customer_key_agreement=subject["keyAgreementPublicKeyMultibase"], utility_id=stack.config.utility_id,
-        account_id=audit.account["account"], service_point_id=service_point,
-        feed=stack.auditor.results[audit_id].feed)
-
-
-async def run_demo(stack: EmbeddedStack, customers: int, *, say: Say = lambda _: None,
-                   concurrency: int = 4, verify: bool = True) -> DemoReport:
+async def run_demo(api: StackClient, customers: int, *, say: Say = lambda _: None, concurrency: int = 2,
+                   verify: bool = True) -> DemoReport:
     """The mission for `customers` new accounts. `verify=False` stops before the verifier asks: for
     a wallet whose person shares credentials by hand (`emissions up`), a request would wait for them."""
     report = DemoReport()
     began = time.perf_counter()
     run = secrets.token_hex(3).upper()  # fresh accounts each run: the stack's data persists across runs
     labels = {f"customer-{n + 1}": (f"DEMO-{run}-{n + 1:03d}", f"SP-{run}-{n + 1:03d}") for n in range(customers)}
-    gate = asyncio.Semaphore(min(concurrency, 2))  # consent exchanges load the one customer wallet most
-    bills: dict[str, ConsentedBill] = {}
-    progress = ProgressBar(customers, "consent + bill access")
+    gate = asyncio.Semaphore(concurrency)  # the one customer wallet is the busiest part
+    audits: dict[str, dict[str, Any]] = {}
+    progress = ProgressBar(customers, "onboard + consent + audit")
 
     async def one(label: str) -> None:
         account, service_point = labels[label]
         async with gate:
             try:
-                await _onboard(stack, account, service_point)
-                audit_id = await _consent_and_fetch(stack, label, account)
-                bills[label] = _bill(stack, audit_id, service_point)
+                await _onboard(api, account, service_point)
+                audits[label] = await _audit(api, label, account)
                 progress.advance()
             except Exception as exc:  # noqa: BLE001 - reported per customer; the others go on
                 report.failed[label] = str(exc) or type(exc).__name__
                 progress.advance(ok=False)
 
-    say(f"onboarding {customers} customer(s) at EIA utility {stack.config.utility_id}, consent, bill download")
+    say(f"{customers} customer(s): onboarding, consent in the wallet; the auditor's service fetches the bills, "
+        f"anchors each billing period and issues the credentials")
     await asyncio.gather(*(one(label) for label in labels))
-    report.phases["onboard+consent+fetch"] = time.perf_counter() - began
-    mark = time.perf_counter()
-    owner = {bill.bill_id: label for label, bill in bills.items()}
-
-    say("anchoring each billing period on the ledger and issuing the credentials")
-    batch = await issue_batch(stack.issuer, list(bills.values()), concurrency=concurrency,
-                              progress=ProgressBar(len(bills), "anchor + issue"))
-    report.failed.update({owner[b]: reason for b, reason in batch.failed.items()})
-    report.phases["parse+anchor+issue"] = time.perf_counter() - mark
+    report.phases["onboard+consent+audit"] = time.perf_counter() - began
     mark = time.perf_counter()
 
-    say("customer: fetching each bill from the store, decrypting it with the wallet's key, checking its hash")
-    for issued in {c.bill_id: c for c in batch.issued}.values():
-        claims = read_emissions_credential(issued.credential)
-        key = stack.wallet.key
+    held = {_subject(c).get("ledgerAnchor", {}).get("recordId"): c for c in await api.credentials()
+            if "UtilityEmissionsCredential" in (c.get("type") or [])}
+    say("customer: opening each bill from the content store with the wallet's key, checking its hash")
+    for label, audit in audits.items():
+        first = held.get(audit["periods"][0]["record_id"]) if audit["periods"] else None
         try:
-            await BillCustody(stack.issuer.custody.store).retrieve(claims.bill_content_id, key.private,
-                                                                    claims.bill_sha256, kid=key.public_multibase)
+            if first is None:
+                raise DemoError("its credential is not in the wallet")
+            await api.open_bill(first["id"])
             report.bills_checked += 1
-        except CustodyError as exc:
-            report.failed[owner[issued.bill_id]] = f"the customer could not open its bill: {exc}"
+        except DemoError as exc:
+            report.failed[label] = f"the customer could not open its bill: {exc}"
+    report.phases["open bills"] = time.perf_counter() - mark
+    mark = time.perf_counter()
 
-    if not verify:
-        report.rows.extend(_row(issued, owner, False, ("not requested",)) for issued in batch.issued)
-        report.seconds = time.perf_counter() - began
-        return report
-    say(f"verifier: asking the customer's wallet for its {len(batch.issued)} credential(s), a year per request")
-    connection = await _verifier_connection(stack)
-    by_bill: dict[str, list[str]] = {}
-    for issued in batch.issued:
-        by_bill.setdefault(issued.bill_id, []).append(issued.anchor.record_id)
-    checking = ProgressBar(len(by_bill), "verify")
-    verify_gate = asyncio.Semaphore(2)  # each presentation holds a wallet session while it signs
-    verdicts: dict[str, list[Verdict]] = {}
+    verdicts: dict[str, dict[str, Any]] = {}
+    if verify and audits:
+        say(f"verifier: asking the customer's wallet for its credentials, a year per request")
+        invitation = await api.verifier_invitation()
+        await api.accept(invitation["invitation"], "Verifier")
 
-    async def verify(record_ids: list[str]) -> None:
-        async with verify_gate:
-            began = time.perf_counter()
-            pending = await request_credential(stack.verifier.verifier.admin, connection, record_ids=record_ids)
-            found = await await_verdicts(stack.verifier.verifier, pending, timeout=60)
-            stack.clock.add("verify", time.perf_counter() - began, len(record_ids))
+        async def connected() -> str | None:
+            return (await api.verifier_connection(invitation["invitation_id"]))["connection_id"]
+
+        connection = await until(connected, "the verifier's connection to the wallet")
+        checking = ProgressBar(len(audits), "verify")
+
+        async def ask(audit: dict[str, Any]) -> None:
+            record_ids = [p["record_id"] for p in audit["periods"]]
+            request_id = await api.ask(connection, record_ids)
+
+            async def answered() -> dict[str, Any] | None:
+                shown = await api.verdicts(request_id)
+                return shown if shown["state"] == "done" else None
+
+            found = (await until(answered, "the verifier's verdicts"))["verdicts"]
             for verdict in found:
-                verdicts.setdefault(verdict.record_id or "", []).append(verdict)
-            checking.advance(ok=all(v.verified for v in found) and len(found) == len(record_ids))
+                verdicts[verdict.get("record_id") or ""] = verdict
+            checking.advance(ok=all(v["verified"] for v in found) and len(found) == len(record_ids))
 
-    await asyncio.gather(*(verify(ids) for ids in by_bill.values()))
-    report.phases["verify"] = time.perf_counter() - mark
-    for issued in batch.issued:
-        found = verdicts.get(issued.anchor.record_id, [])
-        ok = len(found) == 1 and found[0].verified
-        report.rows.append(_row(issued, owner, ok,
-                                tuple(r for v in found for r in v.reasons) or (() if found else ("not presented",))))
+        verify_gate = asyncio.Semaphore(2)  # each presentation holds a wallet session while it signs
+
+        async def gated(audit: dict[str, Any]) -> None:
+            async with verify_gate:
+                await ask(audit)
+
+        await asyncio.gather(*(gated(a) for a in audits.values()))
+        report.phases["verify"] = time.perf_counter() - mark
+
+    for label, audit in audits.items():
+        for period in audit["periods"]:
+            credential = held.get(period["record_id"])
+            verdict = verdicts.get(period["record_id"])
+            reasons = tuple(verdict["reasons"]) if verdict else (("not requested",) if not verify else ("not presented",))
+            report.rows.append(_row(label, period, credential, verdict is not None and verdict["verified"], reasons))
     report.rows.sort(key=lambda r: (int(r.customer.rsplit("-", 1)[1]), r.period_start))
     report.seconds = time.perf_counter() - began
-    report.stages = stack.clock.report()
+    report.stages = await api.stages()
     return report
 
 
-def _row(issued, owner: dict[str, str], verified: bool, reasons: tuple[str, ...]) -> DemoRow:
+def _row(label: str, period: dict[str, Any], credential: dict[str, Any] | None, verified: bool,
+         reasons: tuple[str, ...]) -> DemoRow:
+    subject = _subject(credential or {})
+    anchor = subject.get("ledgerAnchor") or {}
     return DemoRow(
-        customer=owner[issued.bill_id], period_start=issued.period_start[:10], period_end=issued.period_end[:10],
-        kwh=issued.kwh, location_tco2e=issued.location_tco2e, market_tco2e=issued.market_tco2e,
-        record_id=issued.anchor.record_id, block_number=issued.anchor.block_number, verified=verified,
-        reasons=reasons)
-
-
-async def _verifier_connection(stack: EmbeddedStack) -> str:
-    admin = stack.verifier.verifier.admin
-    invitation = await admin.create_invitation(auto_accept=True, alias="demo customer")
-    await stack.wallet.accept_invitation(invitation.invitation, "Verifier")
-
-    async def active() -> str | None:
-        found = await admin.connections(invitation_msg_id=invitation.invitation_msg_id)
-        return found[0].connection_id if found and found[0].is_active else None
-
-    return await _until(active, "the verifier's connection to the wallet")
+        customer=label, period_start=period["start"][:10], period_end=period["end"][:10], kwh=period["kwh"],
+        location_tco2e=subject.get("locationBasedTco2e", "?"), market_tco2e=subject.get("marketBasedTco2e", "?"),
+        record_id=period["record_id"], block_number=int(anchor.get("blockNumber", -1)), verified=verified,
+        reasons=reasons if not verified else ())

@@ -9,6 +9,9 @@ auditor orgs registered with their did:key (from the auditor's agent) and X25519
 Everything persists under `data_dir` and every start step is idempotent: a second start (after a
 stop or a crash) reuses the crypto, the ledger, the wallets, the DIDs and the keys.
 
+The operator keys of the utility and the auditor are kept in `utility/operator.key` and
+`auditor/operator.key` under `data_dir` (0600): a script against a running stack reads them there.
+
 Ports from `base_port` N: agents N..N+31 (see agents.spec), controllers N+1001, N+1011, N+1021,
 N+1031 (utility, customer webhooks, auditor, verifier), dev peer gateway N+50, wallet pages N+60.
 """
@@ -29,9 +32,9 @@ from aiohttp import web
 
 from agents import AgentSpec, AgentSupervisor, RunningAgent, agent_specs
 from chaincode.emissions.shipped import load_editions, load_utilities
-from controllers.acapy import AcaPyAdmin, WebhookReceiver
-from controllers.auditor.flow import AuditorConfig, AuditorFlow
-from controllers.auditor.service import build_app as auditor_app
+from controllers.acapy import AcaPyAdmin
+from controllers.auditor import AuditManager, AuditorConfig
+from controllers.auditor import build_app as auditor_app
 from controllers.custody import (
     BillCustody, LocalContentStore, Recipient, generate_private_key, load_private_key, public_multibase,
     save_private_key,
@@ -40,6 +43,7 @@ from controllers.customer.service import build_app as wallet_pages_app
 from controllers.customer.wallet import CustomerConfig, CustomerWallet
 from controllers.issuance import EmissionsIssuer, IssuerSettings, StageClock
 from controllers.ledger import AuditorSpec, create_secret_file, read_secret_file
+from controllers.stack.demo import StackClient
 from controllers.stack.devpeer_process import DevPeerProcess
 from controllers.stack.governance import prepare_ledger
 from controllers.stack.ledger_network import AUDITOR_ORGS, VERIFIER_ORG, LedgerLayout
@@ -89,12 +93,12 @@ class EmbeddedStack:
         # set by start()
         self.utility: UtilityService
         self.wallet: CustomerWallet
-        self.auditor: AuditorFlow
-        self.issuer: EmissionsIssuer
+        self.auditor: AuditManager
         self.verifier: VerifierService
         self.auditor_ledger: LedgerSession
         self.http: aiohttp.ClientSession
-        self.operator_key = ""
+        self.operator_key = ""  # the utility's
+        self.auditor_key = ""  # the auditor's
 
     # -- where to look ------------------------------------------------------------------------
     def url(self, role: str) -> str:
@@ -107,6 +111,11 @@ class EmbeddedStack:
     @property
     def verifier_url(self) -> str:
         return self.url("verifier")
+
+    def client(self, http: aiohttp.ClientSession) -> StackClient:
+        """The running stack's public HTTP APIs, with the operator keys from its data directory."""
+        return StackClient(http, self.url("utility"), self.wallet_url, self.url("auditor"), self.verifier_url,
+                           self.operator_key, self.auditor_key)
 
     # -- start / stop -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -123,8 +132,7 @@ class EmbeddedStack:
                 f"(data in {self.layout.peer_data})")
             self._specs = agent_specs(self.data_dir / "agents", base_port=self.config.base_port)
             self.agents = await self.supervisor.up(self._specs, timeout=90)
-            await self._controllers(self._specs)
-            await self._ledger(address, secret)
+            await self._controllers(self._specs, address, secret)
         except BaseException:
             await self.stop()
             raise
@@ -140,7 +148,7 @@ class EmbeddedStack:
         agent = self.agents[role]
         return await self._exit.enter_async_context(AcaPyAdmin(agent.admin_url, agent.api_key, timeout=30))
 
-    async def _controllers(self, specs) -> None:
+    async def _controllers(self, specs, address: str, secret: bytes) -> None:
         self.http = await self._exit.enter_async_context(aiohttp.ClientSession())
         utility_key = str(self.config.utility_id)
         self.operator_key = _stored_secret(self.data_dir / "utility" / "operator.key")
@@ -151,8 +159,9 @@ class EmbeddedStack:
         await self.utility.start()
 
         urls = {utility_key: self.url("utility")}
+        bills = LocalContentStore(self.data_dir / "bills")
         wallet_config = CustomerConfig(self.data_dir / "customer", urls,
-                                       auto_share_emissions=self.config.auto_share_emissions)
+                                       auto_share_emissions=self.config.auto_share_emissions, bill_store=bills)
         self.wallet = CustomerWallet(wallet_config, await self._admin("customer"))
         self._exit.callback(self.wallet.close)
         await self.wallet.start()  # first: webhooks need the wallet's DID; sweeps catch what arrives meanwhile
@@ -162,42 +171,47 @@ class EmbeddedStack:
         sweeps = asyncio.create_task(self.wallet.run_sweeps())
         self._exit.callback(sweeps.cancel)
 
-        self.auditor = AuditorFlow(AuditorConfig(self.data_dir / "auditor", urls), await self._admin("auditor"), self.http)
-        self._exit.push_async_callback(self.auditor.close)
-        await self._serve(auditor_app(self.auditor, specs["auditor"].webhook_secret), specs["auditor"].controller_port)
+        auditor_store = self._store(self.data_dir / "auditor" / "workflow.sqlite3")
+        issuer = await self._ledger(address, secret, bills, auditor_store)
+        self.auditor_key = _stored_secret(self.data_dir / "auditor" / "operator.key")
+        self.auditor = AuditManager(AuditorConfig(self.data_dir / "auditor", urls), issuer.admin, self.http,
+                                    auditor_store, issuer)
+        await self._serve(auditor_app(self.auditor, specs["auditor"].webhook_secret, self.auditor_key),
+                          specs["auditor"].controller_port)
         await self.auditor.start()
 
-    async def _ledger(self, address: str, secret: bytes) -> None:
-        say = self.config.say
-        admin = self.auditor.admin
-        dids = {"Auditor1MSP": self.auditor.did}  # the consent's subject is the DID that issues
+        verifier_ledger = await self._exit.enter_async_context(
+            open_ledger_session(self.layout.profile(address, VERIFIER_ORG)))
+        self.verifier = VerifierService(EmissionsVerifier(await self._admin("verifier"), verifier_ledger),
+                                        self._store(self.data_dir / "verifier" / "workflow.sqlite3"))
+        await self._serve(verifier_app(self.verifier, specs["verifier"].webhook_secret), specs["verifier"].controller_port)
+        self.config.say(f"ready: wallet pages {self.wallet_url}, verifier {self.verifier_url}, "
+                        f"auditor operator page {self.url('auditor')}/audits")
+
+    def _store(self, path: Path) -> WorkflowStore:
+        store = WorkflowStore(path)
+        self._exit.callback(store.close)
+        return store
+
+    async def _ledger(self, address: str, secret: bytes, bills: LocalContentStore,
+                      store: WorkflowStore) -> EmissionsIssuer:
+        """Prepare the ledger (idempotent) and return the auditor org's issuer on it."""
+        admin = await self._admin("auditor")
         state_file = self.data_dir / "auditors.json"
         state = json.loads(state_file.read_text()) if state_file.exists() else {}
-        dids["Auditor2MSP"] = (await admin.ensure_did_key(state.get("Auditor2MSP"))).did
+        dids = {msp: (await admin.ensure_did_key(state.get(msp))).did for msp in AUDITOR_ORGS}
         state_file.write_text(json.dumps(dids, indent=2))
         keys = {msp: _x25519(self.data_dir / "auditors" / f"{msp}.x25519.jwk") for msp in AUDITOR_ORGS}
         edition = next(e for e in load_editions() if e.edition == self.config.edition)
         specs = [AuditorSpec(msp, f"{msp[:-3]} Assurance LLP", (dids[msp],), public_multibase(keys[msp].public_key()))
                  for msp in AUDITOR_ORGS]
         await prepare_ledger(self.layout.admin_profiles(address), index_secret=secret, edition=edition,
-                             utilities=load_utilities(), auditors=specs, say=say)
+                             utilities=load_utilities(), auditors=specs, say=self.config.say)
         self.auditor_ledger = await self._exit.enter_async_context(
             open_ledger_session(self.layout.profile(address, "Auditor1MSP")))
-        verifier_ledger = await self._exit.enter_async_context(
-            open_ledger_session(self.layout.profile(address, VERIFIER_ORG)))
-        store = WorkflowStore(self.data_dir / "auditor" / "issuance.sqlite3")
-        self._exit.callback(store.close)
         recipients = [Recipient.of(msp, public_multibase(key.public_key())) for msp, key in keys.items()]
-        self.issuer = EmissionsIssuer(IssuerSettings(dids["Auditor1MSP"], edition=self.config.edition), admin,
-                                      self.auditor_ledger, BillCustody(LocalContentStore(self.data_dir / "bills")),
-                                      store, recipients, clock=self.clock)
-        self.verifier = VerifierService(EmissionsVerifier(await self._admin("verifier"), verifier_ledger))
-        verifier_spec = self._specs["verifier"]
-        app = verifier_app(self.verifier)
-        # The verifier agent posts webhooks here too; the controller reads records instead, so accept and drop them.
-        app.add_routes(WebhookReceiver(verifier_spec.webhook_secret).routes("/webhooks"))
-        await self._serve(app, verifier_spec.controller_port)
-        say(f"ready: wallet pages {self.wallet_url}, verifier {self.verifier_url}")
+        return EmissionsIssuer(IssuerSettings(dids["Auditor1MSP"], edition=self.config.edition), admin,
+                               self.auditor_ledger, BillCustody(bills), store, recipients, clock=self.clock)
 
     async def stop(self, *, agents: bool = True, ledger: bool = True) -> None:
         await self._exit.aclose()

@@ -29,7 +29,7 @@ from network.gateway import CommitStatusError, Deadlines, GatewayError, Result, 
 from network.gateway.context import CallContext
 from network.msp import load_msp
 
-__all__ = ["LedgerSession", "LedgerUnavailable", "TransactionStatus", "open_ledger_session"]
+__all__ = ["LedgerSession", "LedgerUnavailable", "TransactionStatus", "open_ledger_session", "unreachable"]
 
 _CONTRACTS = ("AuditorRegistry", "FactorRegistry", "EmissionsRecords")
 _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
@@ -51,7 +51,7 @@ class TransactionStatus:
         return self.code_name == "VALID"
 
 
-def _unreachable(exc: BaseException) -> bool:
+def unreachable(exc: BaseException) -> bool:
     cause = exc.__cause__ if isinstance(exc, LedgerError) else exc
     return isinstance(cause, GatewayError) and cause.code in _UNREACHABLE
 
@@ -69,7 +69,7 @@ class LedgerSession:
         try:
             return await coroutine
         except LedgerError as exc:
-            if _unreachable(exc):
+            if unreachable(exc):
                 raise LedgerUnavailable(f"ledger at {self.profile.gateway} unreachable: {exc.__cause__}") from exc
             raise
 

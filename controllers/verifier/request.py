@@ -23,9 +23,10 @@ from controllers.issuance.credential import CREDENTIAL_TYPE_IRI
 from controllers.verifier.checks import EmissionsVerifier
 from controllers.verifier.verdict import ERROR, REJECTED, Check, Verdict
 
-__all__ = ["PendingRequest", "emissions_definition", "request_credential", "await_verdicts"]
+__all__ = ["PendingRequest", "emissions_definition", "request_credential", "await_verdicts", "settled", "verdicts_on"]
 
 TOPIC = "present_proof_v2_0"
+_ENDED = frozenset({"abandoned", "declined", "deleted"})
 _RECORD_ID = r"^[0-9a-f]{64}$"
 
 
@@ -83,7 +84,7 @@ async def _settled(admin: AcaPyAdmin, pres_ex_id: str, timeout: float) -> Presen
         exchange = await admin.presentation_exchange(pres_ex_id)
         if exchange.state == "done":
             return exchange
-        if exchange.state in {"abandoned", "declined", "deleted"}:
+        if exchange.state in _ENDED:
             raise ExchangeAbandoned(TOPIC, pres_ex_id, exchange.state, exchange.error_msg)
         if time.monotonic() > deadline:
             raise ExchangeTimeout(TOPIC, pres_ex_id, {"done"}, timeout, exchange.state)
@@ -99,9 +100,22 @@ async def await_verdicts(verifier: EmissionsVerifier, pending: PendingRequest, *
         return [Verdict(REJECTED, (Check("presentation", False, f"the holder declined: {exc.reason or exc.state}"),))]
     except ExchangeTimeout as exc:
         return [Verdict(ERROR, (Check("presentation", False, str(exc)),))]
+    return await verdicts_on(verifier, exchange, pending.challenge)
+
+
+def settled(exchange: PresentationExchange) -> bool:
+    """The holder answered (presented and the agent verified, or declined): verdicts can be given."""
+    return exchange.state == "done" or exchange.state in _ENDED
+
+
+async def verdicts_on(verifier: EmissionsVerifier, exchange: PresentationExchange, challenge: str) -> list[Verdict]:
+    """The verdicts on a settled exchange of a request made with `challenge`."""
+    if exchange.state in _ENDED:
+        reason = exchange.error_msg or exchange.state
+        return [Verdict(REJECTED, (Check("presentation", False, f"the holder declined: {reason}"),))]
     presentation = exchange.presentation or {}
     proof = presentation.get("proof") or {}
     proofs = proof if isinstance(proof, list) else [proof]
-    if not any(p.get("challenge") == pending.challenge for p in proofs if isinstance(p, dict)):
+    if not any(p.get("challenge") == challenge for p in proofs if isinstance(p, dict)):
         return [Verdict(REJECTED, (Check("challenge", False, "the presentation is not bound to this request's challenge"),))]
-    return await verifier.check_presentation(presentation, pending.challenge, agent_verified=exchange.verified is True)
+    return await verifier.check_presentation(presentation, challenge, agent_verified=exchange.verified is True)

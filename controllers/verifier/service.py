@@ -1,8 +1,10 @@
 """The verifier controller's aiohttp app.
 
 JSON API:
-- POST /api/invitations                 -> an out-of-band invitation for a holder to accept
-- POST /api/requests {connection_id, record_id?} -> {request_id}: asks over DIDComm (present-proof v2)
+- POST /api/invitations                 -> an out-of-band invitation for a holder to accept, and its id
+- GET  /api/invitations/{invitation_id} -> {"state": "waiting"} or {"state": "active", "connection_id"}
+- POST /api/requests {connection_id, record_id? | record_ids?} -> {request_id}: asks over DIDComm
+                                           (present-proof v2)
 - GET  /api/requests/{request_id}       -> {"state": "waiting"} or {"state": "done", "verdicts": [...]}
 - POST /api/verify {verifiableCredential} or {verifiablePresentation, challenge} -> verdicts, no DIDComm
 Pages: / (requests and a form), /requests/{request_id}. URLs carry request ids only, never DIDs.
@@ -11,83 +13,147 @@ Pages: / (requests and a form), /requests/{request_id}. URLs carry request ids o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiohttp import web
 
-from controllers.acapy import AdminApiError
+from controllers.acapy import AdminApiError, ExchangeTimeout, WebhookEvent, WebhookReceiver
 from controllers.verifier import pages
 from controllers.verifier.checks import EmissionsVerifier
-from controllers.verifier.request import PendingRequest, await_verdicts, request_credential
-from controllers.verifier.verdict import Verdict
+from controllers.verifier.request import request_credential, settled, verdicts_on
+from controllers.verifier.verdict import ERROR, Check, Verdict
+from controllers.workflow import WorkflowStore
 
 __all__ = ["VerifierService", "build_app"]
 
 LOG = logging.getLogger(__name__)
+KIND, WAITING, DONE = "verification", "waiting", "done"
 
 
 class VerifierService:
-    def __init__(self, verifier: EmissionsVerifier, *, timeout: float = 60.0) -> None:
-        self.verifier = verifier
-        self.timeout = timeout
-        self.requests: dict[str, PendingRequest] = {}
-        self.verdicts: dict[str, list[Verdict]] = {}
-        self._tasks: set[asyncio.Task] = set()
+    """The verifier's requests and their verdicts, kept in the WorkflowStore (kind "verification",
+    key = the request's exchange id): a restart loses nothing. The agent's webhook on the exchange
+    says "look again"; `sweep` (every `sweep_interval` while the app runs) looks at every request
+    still waiting, and gives an error verdict to one the holder left unanswered past `timeout`."""
 
-    async def ask(self, connection_id: str, record_id: str | None = None) -> str:
-        pending = await request_credential(self.verifier.admin, connection_id, record_id=record_id)
-        self.requests[pending.pres_ex_id] = pending
-        task = asyncio.create_task(self._settle(pending))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def __init__(self, verifier: EmissionsVerifier, store: WorkflowStore, *, timeout: float = 60.0,
+                 sweep_interval: float = 5.0) -> None:
+        self.verifier, self.store = verifier, store
+        self.timeout, self.sweep_interval = timeout, sweep_interval
+        self._looking: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def ask(self, connection_id: str, record_id: str | None = None, *,
+                  record_ids: Sequence[str] | None = None) -> str:
+        pending = await request_credential(self.verifier.admin, connection_id, record_id=record_id,
+                                           record_ids=record_ids)
+        self.store.put(KIND, pending.pres_ex_id, WAITING, {"challenge": pending.challenge, "asked": time.time()})
         return pending.pres_ex_id
 
-    async def _settle(self, pending: PendingRequest) -> None:
-        verdicts = await await_verdicts(self.verifier, pending, timeout=self.timeout)
-        self.verdicts[pending.pres_ex_id] = verdicts
-        LOG.info("request %s: %s", pending.pres_ex_id, ", ".join(v.status for v in verdicts))
+    def verdicts(self, request_id: str) -> list[Verdict] | None:
+        """The verdicts, None while the holder has not answered; KeyError for an unknown request."""
+        record = self.store.get(KIND, request_id)
+        if record is None:
+            raise KeyError(request_id)
+        return [Verdict.from_json(v) for v in record.data["verdicts"]] if record.state == DONE else None
+
+    def requests(self) -> list[tuple[str, list[Verdict] | None]]:
+        """Every request, newest first, with its verdicts (None while waiting)."""
+        return [(r.key, [Verdict.from_json(v) for v in r.data["verdicts"]] if r.state == DONE else None)
+                for r in reversed(self.store.list(KIND))]
+
+    async def on_webhook(self, topic: str, payload: dict[str, Any]) -> None:
+        request_id = payload.get("pres_ex_id")
+        if topic == "present_proof_v2_0" and isinstance(request_id, str):
+            await self.look(request_id)
+
+    async def look(self, request_id: str, *, now: float | None = None) -> None:
+        """Give the verdicts if the holder answered (or stayed silent past the timeout)."""
+        async with self._looking[request_id]:
+            record = self.store.get(KIND, request_id)
+            if record is None or record.state != WAITING:
+                return
+            try:
+                exchange = await self.verifier.admin.presentation_exchange(request_id)
+            except AdminApiError as exc:
+                if exc.status != 404:
+                    raise
+                verdicts = [Verdict(ERROR, (Check("presentation", False, "the agent lost the exchange"),))]
+            else:
+                if settled(exchange):
+                    verdicts = await verdicts_on(self.verifier, exchange, record.data["challenge"])
+                elif (time.time() if now is None else now) - record.data["asked"] > self.timeout:
+                    silent = ExchangeTimeout("present_proof_v2_0", request_id, {"done"}, self.timeout, exchange.state)
+                    verdicts = [Verdict(ERROR, (Check("presentation", False, str(silent)),))]
+                else:
+                    return
+            self.store.update(KIND, request_id, expected_version=record.version, state=DONE,
+                              data={**record.data, "verdicts": [v.to_json() for v in verdicts]})
+            LOG.info("request %s: %s", request_id, ", ".join(v.status for v in verdicts))
+
+    async def sweep(self) -> None:
+        for record in self.store.list(KIND, states=[WAITING]):
+            try:
+                await self.look(record.key)
+            except AdminApiError as exc:
+                LOG.warning("request %s: could not look (%s)", record.key, exc.status)
 
     async def wait(self, request_id: str) -> list[Verdict]:
-        while request_id not in self.verdicts:
-            if request_id not in self.requests:
-                raise KeyError(request_id)
-            await asyncio.sleep(0.02)
-        return self.verdicts[request_id]
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        """For callers in the same process: the verdicts once given (the sweep bounds the wait)."""
+        while (verdicts := self.verdicts(request_id)) is None:
+            await asyncio.sleep(0.05)
+        return verdicts
 
 
 def _bad(text: str) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(text=f'{{"error": {text!r}}}'.replace("'", '"'), content_type="application/json")
 
 
-def build_app(service: VerifierService) -> web.Application:
+def build_app(service: VerifierService, webhook_secret: str) -> web.Application:
+    receiver = WebhookReceiver(webhook_secret)
+
+    async def forward(event: WebhookEvent) -> None:
+        await service.on_webhook(event.topic, event.payload)
+
+    receiver.on("present_proof_v2_0", forward)
+
     async def invitation(_request: web.Request) -> web.Response:
         created = await service.verifier.admin.create_invitation(auto_accept=True)
-        return web.json_response({"invitation": created.invitation, "invitation_url": created.invitation_url}, status=201)
+        return web.json_response({"invitation": created.invitation, "invitation_url": created.invitation_url,
+                                  "invitation_id": created.invitation_msg_id}, status=201)
 
     async def create_request(request: web.Request) -> web.Response:
         body = await _body(request)
         connection_id = str(body.get("connection_id") or "")
         if not connection_id:
             raise _bad("connection_id is required")
+        record_ids = body.get("record_ids")
+        if record_ids is not None and (not isinstance(record_ids, list) or not record_ids
+                                       or not all(isinstance(r, str) and r for r in record_ids)):
+            raise _bad("record_ids must be a non-empty list of record ids")
         try:
-            request_id = await service.ask(connection_id, str(body["record_id"]) if body.get("record_id") else None)
+            request_id = await service.ask(connection_id, str(body["record_id"]) if body.get("record_id") else None,
+                                           record_ids=record_ids)
+        except ValueError as exc:
+            raise _bad(str(exc)) from None
         except AdminApiError as exc:
             raise _bad(f"the agent refused the request: {exc.message}") from None
         if request.content_type == "application/x-www-form-urlencoded":
             raise web.HTTPSeeOther(f"/requests/{request_id}")
         return web.json_response({"request_id": request_id}, status=201)
 
+    def verdicts_of(request: web.Request) -> list[Verdict] | None:
+        try:
+            return service.verdicts(request.match_info["request_id"])
+        except KeyError:
+            raise web.HTTPNotFound(text="no such request") from None
+
     async def show_request(request: web.Request) -> web.Response:
-        request_id = request.match_info["request_id"]
-        if request_id not in service.requests:
-            raise web.HTTPNotFound(text="no such request")
-        verdicts = service.verdicts.get(request_id)
+        verdicts = verdicts_of(request)
         if verdicts is None:
             return web.json_response({"state": "waiting"})
         return web.json_response({"state": "done", "verdicts": [v.to_json() for v in verdicts]})
@@ -103,21 +169,39 @@ def build_app(service: VerifierService) -> web.Application:
         return web.json_response({"verdicts": [v.to_json() for v in verdicts]})
 
     async def index(_request: web.Request) -> web.Response:
-        listed = [(rid, service.verdicts.get(rid)) for rid in reversed(list(service.requests))]
-        return web.Response(text=pages.index(listed), content_type="text/html")
+        return web.Response(text=pages.index(service.requests()), content_type="text/html")
 
     async def request_page(request: web.Request) -> web.Response:
-        request_id = request.match_info["request_id"]
-        if request_id not in service.requests:
-            raise web.HTTPNotFound(text="no such request")
-        return web.Response(text=pages.request(request_id, service.verdicts.get(request_id)), content_type="text/html")
+        verdicts = verdicts_of(request)
+        return web.Response(text=pages.request(request.match_info["request_id"], verdicts), content_type="text/html")
 
-    async def cleanup(_app: web.Application) -> None:
-        await service.close()
+    async def invitation_state(request: web.Request) -> web.Response:
+        found = await service.verifier.admin.connections(invitation_msg_id=request.match_info["invitation_id"])
+        active = next((c for c in found if c.is_active), None)
+        return web.json_response({"state": "active" if active else "waiting",
+                                  "connection_id": active.connection_id if active else None})
+
+    async def sweeping(_app: web.Application) -> AsyncIterator[None]:
+        async def sweep_forever() -> None:
+            while True:
+                await asyncio.sleep(service.sweep_interval)
+                try:
+                    await service.sweep()
+                except Exception:  # noqa: BLE001 - one failed sweep must not end the timer
+                    LOG.exception("verifier sweep failed")
+
+        await service.sweep()  # what a restart left waiting
+        task = asyncio.create_task(sweep_forever())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     app = web.Application()
+    app.add_routes(receiver.routes("/webhooks"))
     app.add_routes([
         web.post("/api/invitations", invitation),
+        web.get("/api/invitations/{invitation_id}", invitation_state),
         web.post("/api/requests", create_request),
         web.get("/api/requests/{request_id}", show_request),
         web.post("/api/verify", verify),
@@ -125,7 +209,7 @@ def build_app(service: VerifierService) -> web.Application:
         web.post("/requests", create_request),
         web.get("/requests/{request_id}", request_page),
     ])
-    app.on_cleanup.append(cleanup)
+    app.cleanup_ctx.append(sweeping)
     return app
 
 

@@ -50,3 +50,8 @@ class Verdict:
             "credential_id": self.credential_id, "record_id": self.record_id, "summary": self.summary,
             "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
         }
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> Verdict:
+        return cls(document["status"], tuple(Check(c["name"], c["ok"], c.get("detail", "")) for c in document["checks"]),
+                   document.get("credential_id"), document.get("record_id"), dict(document.get("summary") or {}))

@@ -1,7 +1,9 @@
 """`WorkflowStore`: one SQLite table of (kind, key) -> state, data, version.
 
 A controller writes each step of an exchange here before acting on it, and on start lists the
-workflows not yet in a final state to resume them. Updates are optimistic: the caller names the
+workflows not yet in a final state to resume them. A workflow may also be filed under references
+(the agent's exchange ids), so a webhook that names an exchange finds the workflow it belongs to;
+a reference is written in the same transaction as the step that made it. Updates are optimistic: the caller names the
 version it read, and a concurrent writer's change makes the update fail instead of being lost.
 WAL mode lets readers (status pages) run while a writer commits.
 """
@@ -32,6 +34,14 @@ CREATE TABLE IF NOT EXISTS workflow (
     PRIMARY KEY (kind, key)
 );
 CREATE INDEX IF NOT EXISTS workflow_by_state ON workflow (kind, state);
+-- Other names a workflow answers to (an agent's exchange ids): a webhook names the exchange, and
+-- this finds the workflow waiting on it. A reference belongs to one workflow of a kind.
+CREATE TABLE IF NOT EXISTS workflow_ref (
+    kind TEXT NOT NULL,
+    ref  TEXT NOT NULL,
+    key  TEXT NOT NULL,
+    PRIMARY KEY (kind, ref)
+);
 """
 
 
@@ -85,18 +95,43 @@ class WorkflowStore:
     def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
-    def put(self, kind: str, key: str, state: str, data: Mapping[str, Any] | None = None) -> WorkflowRecord:
+    def put(self, kind: str, key: str, state: str, data: Mapping[str, Any] | None = None, *,
+            refs: Iterable[str] = ()) -> WorkflowRecord:
         """Create a workflow at version 1; WorkflowExists if (kind, key) is taken."""
         _check(kind, key, state)
         now = time.time()
         with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute(
                     "INSERT INTO workflow VALUES (?, ?, ?, ?, 1, ?, ?)", (kind, key, state, _dump(data or {}), now, now)
                 )
+                self._file(kind, key, refs)
+                self._db.execute("COMMIT")
             except sqlite3.IntegrityError:
+                self._db.execute("ROLLBACK")
                 raise WorkflowExists(kind, key) from None
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
         return WorkflowRecord(kind, key, state, dict(data or {}), 1, now, now)
+
+    def _file(self, kind: str, key: str, refs: Iterable[str]) -> None:
+        for ref in refs:
+            if not isinstance(ref, str) or not ref:
+                raise ValueError(f"workflow reference must be a non-empty string, got {ref!r}")
+            owner = self._db.execute("SELECT key FROM workflow_ref WHERE kind = ? AND ref = ?", (kind, ref)).fetchone()
+            if owner is not None and owner[0] != key:
+                raise WorkflowStoreError(f"reference {ref} already belongs to workflow {kind}/{owner[0]}")
+            self._db.execute("INSERT OR IGNORE INTO workflow_ref VALUES (?, ?, ?)", (kind, ref, key))
+
+    def find(self, kind: str, ref: str) -> WorkflowRecord | None:
+        """The workflow of `kind` filed under reference `ref`, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT w.* FROM workflow_ref r JOIN workflow w ON w.kind = r.kind AND w.key = r.key "
+                "WHERE r.kind = ? AND r.ref = ?", (kind, ref)).fetchone()
+        return _record(row) if row else None
 
     def get(self, kind: str, key: str) -> WorkflowRecord | None:
         with self._lock:
@@ -111,8 +146,10 @@ class WorkflowStore:
         expected_version: int,
         state: str | None = None,
         data: Mapping[str, Any] | None = None,
+        refs: Iterable[str] = (),
     ) -> WorkflowRecord:
-        """Set state and/or replace data, if the stored version is still `expected_version`."""
+        """Set state and/or replace data (and file it under more `refs`), if the stored version is
+        still `expected_version`."""
         now = time.time()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -128,6 +165,7 @@ class WorkflowStore:
                     "UPDATE workflow SET state = ?, data = ?, version = ?, updated_at = ? WHERE kind = ? AND key = ?",
                     (new_state, _dump(new_data), expected_version + 1, now, kind, key),
                 )
+                self._file(kind, key, refs)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -136,6 +174,7 @@ class WorkflowStore:
 
     def delete(self, kind: str, key: str) -> bool:
         with self._lock:
+            self._db.execute("DELETE FROM workflow_ref WHERE kind = ? AND key = ?", (kind, key))
             return self._db.execute("DELETE FROM workflow WHERE kind = ? AND key = ?", (kind, key)).rowcount > 0
 
     def list(self, kind: str | None = None, *, states: Iterable[str] | None = None) -> list[WorkflowRecord]:
