@@ -113,10 +113,9 @@ class CustomerWallet:
                 return
             raise
         if ex.role == "holder" and ex.state == "offer-received":
-            if emissions.is_emissions_offer(ex):
-                await self._once(ex.cred_ex_id, self._accept_emissions_offer(ex))
-            else:
-                await self._accept_account_offer(ex)
+            # A webhook and a sweep may both see the offer: it is answered once.
+            answer = self._accept_emissions_offer(ex) if emissions.is_emissions_offer(ex) else self._accept_account_offer(ex)
+            await self._once(ex.cred_ex_id, answer)
         elif ex.role == "issuer":
             await self._consent_progress(ex)
 

@@ -1,10 +1,13 @@
 """The three controllers of the consent flow, as real aiohttp services on the ports the agents
-post their webhooks to, each with its own data dir; plus the steps tests and the benchmark share."""
+post their webhooks to, each with its own data dir, and the auditor's service on a real dev peer
+(governed, factors loaded, both auditor orgs registered), so every audit runs to its credentials;
+plus the steps tests and the benchmark share."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,8 +17,18 @@ import aiohttp
 from aiohttp import web
 
 from controllers.acapy import AcaPyAdmin
-from controllers.auditor.flow import AuditorConfig, AuditorFlow, AuditRequest
-from controllers.auditor.service import build_app as auditor_app
+from controllers.auditor import AuditManager, AuditorConfig, AuditRequest
+from controllers.auditor import build_app as auditor_app
+from controllers.custody import BillCustody, LocalContentStore, Recipient, generate_private_key, public_multibase
+from controllers.issuance import EmissionsIssuer, IssuerSettings
+from controllers.ledger import AuditorSpec
+from controllers.stack.governance import prepare_ledger
+from controllers.stack.ledger_network import AUDITOR_ORGS, LedgerLayout
+from controllers.verifier.ledger import open_ledger_session
+from controllers.workflow import WorkflowStore
+from network.devpeer import DevPeer
+from network.devpeer.config import config_from_mapping
+from tests.emissions_chaincode.conftest import small_edition
 from controllers.consent import Period
 from controllers.consent import vocabulary as v
 from controllers.customer.service import build_app as customer_app
@@ -25,6 +38,7 @@ from controllers.utility.service import build_app as utility_app
 
 UTILITY_ID = "14328"
 OPERATOR_KEY = "operator-test-key"
+AUDITOR_KEY = "auditor-operator-test-key"
 PERIOD = Period(date(2024, 1, 1), date(2024, 3, 31))
 
 
@@ -45,11 +59,12 @@ class Stack:
     data_dir: Path
     utility: UtilityService
     customer: CustomerWallet
-    auditor: AuditorFlow
+    auditor: AuditManager
     urls: dict[str, str]
     http: aiohttp.ClientSession
     runners: dict[str, web.AppRunner]  # role -> the app serving its controller
     admins: list[AcaPyAdmin]
+    closing: AsyncExitStack  # the dev peer, the ledger session, the auditor's store
     private_values: set[str] = field(default_factory=set)  # must never appear in a log line
     _last_audit: str = ""
 
@@ -63,11 +78,16 @@ class Stack:
             UtilityConfig(UTILITY_ID, data_dir / "utility", OPERATOR_KEY, **utility_options), admins["utility"]
         )
         customer = CustomerWallet(CustomerConfig(data_dir / "customer", {UTILITY_ID: urls["utility"]}), admins["customer"])
-        auditor = AuditorFlow(AuditorConfig(data_dir / "auditor", {UTILITY_ID: urls["utility"]}, **(auditor_options or {})), admins["auditor"], http)
-        stack = cls(network, data_dir, utility, customer, auditor, urls, http, {}, list(admins.values()))
+        closing = AsyncExitStack()
+        store = WorkflowStore(data_dir / "auditor" / "workflow.sqlite3")
+        closing.callback(store.close)
+        issuer = await _issuer_on_a_ledger(closing, admins["auditor"], data_dir, store)
+        config = AuditorConfig(data_dir / "auditor", {UTILITY_ID: urls["utility"]}, **(auditor_options or {}))
+        auditor = AuditManager(config, admins["auditor"], http, store, issuer)
+        stack = cls(network, data_dir, utility, customer, auditor, urls, http, {}, list(admins.values()), closing)
         await stack._serve("utility", utility_app(utility, network.specs["utility"].webhook_secret), ports)
         await stack._serve("customer", customer_app(customer, network.specs["customer"].webhook_secret), ports)
-        await stack._serve("auditor", auditor_app(auditor, network.specs["auditor"].webhook_secret), ports)
+        await stack._serve("auditor", auditor_app(auditor, network.specs["auditor"].webhook_secret, AUDITOR_KEY), ports)
         await utility.start()
         await customer.start()
         await auditor.start()
@@ -94,10 +114,21 @@ class Stack:
         await self._serve("customer", app, {"customer": self.network.specs["customer"].controller_port})
         await self.customer.start()
 
+    async def restart_auditor(self) -> None:
+        """A new auditor service on the same store and port, as after a crash: it knows only what
+        its store and the agent's records say."""
+        if "auditor" in self.runners:
+            await self.stop_controller("auditor")
+        old = self.auditor
+        self.auditor = AuditManager(old.config, old.admin, self.http, old.book.store, old.issuer)
+        app = auditor_app(self.auditor, self.network.specs["auditor"].webhook_secret, AUDITOR_KEY)
+        await self._serve("auditor", app, {"auditor": self.network.specs["auditor"].controller_port})
+        await self.auditor.start()
+
     async def stop(self) -> None:
         for runner in self.runners.values():
             await runner.cleanup()
-        await self.auditor.close()
+        await self.closing.aclose()
         self.utility.close()
         self.customer.close()
         for admin in self.admins:
@@ -152,3 +183,25 @@ class Stack:
             lambda: (a := self.auditor.audit(audit_id)) and a.state in states and a, timeout=timeout,
             what=f"audit in {states}",
         )
+
+
+async def _issuer_on_a_ledger(closing: AsyncExitStack, admin: AcaPyAdmin, data_dir: Path,
+                              store: WorkflowStore) -> EmissionsIssuer:
+    """A dev peer with the emissions chaincode, governed, eGRID factors for the test utilities,
+    both auditor orgs registered with did:keys of the auditor's agent; the issuer of Auditor1MSP."""
+    layout = LedgerLayout(data_dir / "ledger")
+    layout.ensure_crypto()
+    peer = DevPeer(config_from_mapping(layout.devpeer_mapping(), data_dir))
+    await peer.start()
+    closing.push_async_callback(peer.stop)
+    dids = {msp: (await admin.create_did_key()).did for msp in AUDITOR_ORGS}
+    keys = {msp: generate_private_key() for msp in AUDITOR_ORGS}
+    edition, utilities = small_edition()
+    specs = [AuditorSpec(msp, f"{msp[:-3]} Assurance LLP", (dids[msp],), public_multibase(keys[msp].public_key()))
+             for msp in AUDITOR_ORGS]
+    await prepare_ledger(layout.admin_profiles(peer.address), index_secret=bytes(range(32)), edition=edition,
+                         utilities=utilities, auditors=specs)
+    ledger = await closing.enter_async_context(open_ledger_session(layout.profile(peer.address, "Auditor1MSP")))
+    recipients = [Recipient.of(msp, public_multibase(key.public_key())) for msp, key in keys.items()]
+    return EmissionsIssuer(IssuerSettings(dids["Auditor1MSP"], edition=edition.edition, exchange_timeout=20), admin,
+                           ledger, BillCustody(LocalContentStore(data_dir / "bills")), store, recipients)

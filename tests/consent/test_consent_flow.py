@@ -6,81 +6,49 @@ customer DID or kWh figure reached a log line (controllers, aiohttp access logs,
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
+import base64
 import copy
-import logging
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from controllers.auditor.flow import UtilityRefused
+from controllers.auditor import UtilityRefused
 from controllers.consent import ConsentTerms, consent_credential, parse_consent
 from controllers.consent import vocabulary as v
-from tests.consent.stack import PERIOD, UTILITY_ID, Stack, eventually
-
-
-@contextlib.asynccontextmanager
-async def running_stack(agent_network, tmp_path, caplog, **options) -> AsyncIterator[Stack]:
-    caplog.set_level(logging.DEBUG)
-    s = await Stack.start(agent_network, tmp_path, **options)
-    try:
-        yield s
-    finally:
-        await s.stop()
-        _assert_no_personal_data(s, caplog)
-
-
-@pytest.fixture
-async def stack(agent_network, tmp_path, caplog):
-    async with running_stack(agent_network, tmp_path, caplog) as s:
-        yield s
-
-
-@pytest.fixture
-async def sweeping_stack(agent_network, tmp_path, caplog):
-    """An auditor whose app sweeps often and gives an agent step one second."""
-    options = {"exchange_timeout": 1.0, "sweep_interval": 0.2}
-    async with running_stack(agent_network, tmp_path, caplog, auditor_options=options) as s:
-        yield s
-
-
-def _assert_no_personal_data(s: Stack, caplog) -> None:
-    secrets = {s.customer.did, *s.private_values}
-    for result in s.auditor.results.values():
-        secrets |= {str(p.kwh) for p in result.usage}
-    lines = [r.getMessage() for r in caplog.records]
-    for spec in s.network.specs.values():
-        lines += Path(spec.log_path).read_text(errors="replace").splitlines()
-    leaks = [(value, line) for line in lines for value in secrets if value and value in line]
-    assert not leaks, f"personal data in logs: {leaks[:3]}"
+from tests.consent.stack import AUDITOR_KEY, OPERATOR_KEY, PERIOD, UTILITY_ID, Stack, eventually
 
 
 ACCOUNT = "ACCT-7781"
+DONE_OR_ENDED = ("done", "failed", "declined", "revoked", "expired")
 
 
 async def consented(stack: Stack, account: str = ACCOUNT) -> str:
+    """An audit run to its end: consent given, bills fetched and anchored, credentials stored."""
     stack.private_values.add(account)
     await stack.onboard(account)
     audit_id = await stack.start_audit()
     await stack.customer.approve(await stack.pending_consent(audit_id))
-    audit = await stack.audit_state(audit_id, "fetched", "refused", "failed")
-    assert audit.state == "fetched", audit.reason
+    audit = await stack.audit_state(audit_id, *DONE_OR_ENDED, timeout=60)
+    assert audit.state == "done", audit.reason
     return audit_id
 
 
 async def refusal(stack: Stack, consent: dict, *, signer_did: str | None = None) -> str:
     with pytest.raises(UtilityRefused) as err:
-        await stack.auditor.token(consent, stack.urls["utility"])
+        await stack.auditor.utility.token(consent, stack.urls["utility"])
     return str(err.value)
 
 
 async def test_happy_path(stack: Stack):
     audit_id = await consented(stack)
-    usage = stack.auditor.results[audit_id].usage
-    assert len(usage) == 3 and all(p.kwh > 0 for p in usage)
+    periods = stack.auditor.audit(audit_id).periods
+    assert len(periods) == 3 and all(float(p["kwh"]) > 0 and p["step"] == "stored" for p in periods)
+    # "done" means the wallet stored every credential: they are there now, one per billing period.
+    held = [c for c in await stack.customer.held_credentials()
+            if c["credentialSubject"].get("accountId") == ACCOUNT and "UtilityEmissionsCredential" in c["type"]]
+    assert sorted(c["credentialSubject"]["periodStart"] for c in held) == ["2024-01-01", "2024-02-01", "2024-03-01"]
     # The customer's pages show the issued consent; no account or DID appears in any URL.
     # The wallet learns of the issuance from its own agent's webhook, which may trail the auditor.
     record = await eventually(lambda: next(iter(stack.customer.consents("issued")), None), what="consent issued")
@@ -95,8 +63,8 @@ async def test_a_wallet_with_several_accounts_proves_the_one_the_audit_names(sta
     await stack.onboard(second, "SP-5102")
     audit_id = await stack.start_audit(account=second)
     await stack.customer.approve(await stack.pending_consent(audit_id))
-    audit = await stack.audit_state(audit_id, "fetched", "refused", "failed")
-    assert audit.state == "fetched", audit.reason
+    audit = await stack.audit_state(audit_id, *DONE_OR_ENDED, timeout=60)
+    assert audit.state == "done", audit.reason
     assert audit.account["account"] == second
     assert parse_consent(audit.consent).terms.account == second
 
@@ -155,15 +123,15 @@ async def test_presentation_replayed_with_an_old_challenge(stack: Stack):
     async with stack.http.get(f"{base}/consent/challenge") as resp:
         challenge = (await resp.json())["challenge"]
     vp = await stack.auditor.admin.vc_present(stack.auditor.did, [consent], challenge=challenge)
-    assert "access_token" in await stack.auditor.present(vp, base)
+    assert "access_token" in await stack.auditor.utility.present(vp, base)
     with pytest.raises(UtilityRefused, match="challenge already used"):
-        await stack.auditor.present(vp, base)
+        await stack.auditor.utility.present(vp, base)
 
 
 async def test_consent_revoked(stack: Stack):
     audit_id = await consented(stack)
     consent = stack.auditor.audit(audit_id).consent
-    token = await stack.auditor.token(consent, stack.urls["utility"])  # granted before revocation
+    token = await stack.auditor.utility.token(consent, stack.urls["utility"])  # granted before revocation
     # The wallet learns of the issuance from its own agent's webhook, which may trail the auditor.
     record = await eventually(lambda: next(iter(stack.customer.consents("issued")), None), what="consent issued")
     async with stack.http.post(f"{stack.urls['customer']}/api/consents/{record.cred_ex_id}/revoke") as resp:
@@ -183,7 +151,7 @@ async def test_tampered_consent(stack: Stack):
 
 async def test_token_used_outside_its_period_scope_or_account(stack: Stack):
     audit_id = await consented(stack)
-    token = await stack.auditor.token(stack.auditor.audit(audit_id).consent, stack.urls["utility"])
+    token = await stack.auditor.utility.token(stack.auditor.audit(audit_id).consent, stack.urls["utility"])
     bearer = {"Authorization": f"Bearer {token['access_token']}"}
     url = token["resourceURI"]
     async with stack.http.get(url, params={"published-min": "2023-12-01", "published-max": "2024-02-01"}, headers=bearer) as resp:
@@ -216,8 +184,8 @@ async def test_agent_killed_and_restarted_mid_exchange(stack: Stack):
     assert [r.cred_ex_id for r in restarted.consents("pending")] == [cred_ex_id]
     assert restarted.did == old_did
     await restarted.approve(cred_ex_id)
-    audit = await stack.audit_state(audit_id, "fetched", "refused", "failed")
-    assert audit.state == "fetched", audit.reason
+    audit = await stack.audit_state(audit_id, *DONE_OR_ENDED, timeout=60)
+    assert audit.state == "done", audit.reason
 
 
 async def test_silent_exchange_is_swept(sweeping_stack: Stack):
@@ -229,7 +197,7 @@ async def test_silent_exchange_is_swept(sweeping_stack: Stack):
     await stack.onboard(ACCOUNT)
     await stack.stop_controller("customer")
     audit_id = await stack.start_audit()
-    audit = await stack.audit_state(audit_id, "failed", "fetched", "refused", "declined", timeout=20)
+    audit = await stack.audit_state(audit_id, *DONE_OR_ENDED, timeout=20)
     assert audit.state == "failed" and audit.pres_ex_id
     assert audit.reason == (
         f"account proof timed out: present_proof_v2_0 exchange {audit.pres_ex_id} "
@@ -256,8 +224,71 @@ async def test_sweep_takes_a_last_look_before_failing(stack: Stack):
     await stack.pending_consent(audit_id)  # the proof was done, the proposal is out
     proposing = stack.auditor.audit(audit_id)
     # Rewind the audit as if the "done" webhook of the account proof had never arrived.
-    stack.auditor.store.update(audit_id, proposing.updated - 3600, state="proving", cred_ex_id=None)
+    rewound = {k: v for k, v in proposing.data.items() if k not in {"cred_ex_id", "account"}}
+    stack.auditor.book.store.update("audit", audit_id, expected_version=proposing.version, state="connected",
+                                    data=rewound)
     stale = stack.auditor.audit(audit_id)
     assert await stack.auditor.sweep(now=stale.updated + 61) == []
     resumed = stack.auditor.audit(audit_id)  # the last look found the proof done and proposed again
-    assert resumed.state == "proposing" and resumed.cred_ex_id and resumed.reason is None
+    assert resumed.state == "consent proposed" and resumed.cred_ex_id not in {None, proposing.cred_ex_id}
+    assert resumed.reason is None
+
+
+async def test_an_offer_seen_by_a_webhook_and_a_sweep_at_once_is_answered_once(stack: Stack):
+    """The utility's account offer reaches the wallet; its webhook handler and its sweep look at the
+    same exchange at the same moment. One request goes out, and the credential is stored."""
+    stack.private_values.add(ACCOUNT)
+    await stack.stop_controller("customer")  # no webhook handler: the test plays both callers
+    async with stack.http.post(f"{stack.urls['utility']}/admin/onboardings",
+                               json={"account": ACCOUNT, "service_point": "SP-1"},
+                               headers={"X-Operator-Key": OPERATOR_KEY}) as resp:
+        created = await resp.json()
+    await stack.customer.accept_invitation(created["invitation"], "Utility")
+
+    async def offered():
+        waiting = await stack.customer.admin.credential_exchanges(role="holder", state="offer-received")
+        return waiting[0].cred_ex_id if waiting else None
+
+    cred_ex_id = await eventually(offered, what="the account offer at the wallet's agent")
+    await asyncio.gather(stack.customer._on_credential(cred_ex_id), stack.customer.sweep())
+
+    async def held():
+        return (UTILITY_ID, ACCOUNT) in await stack.customer._held_accounts()
+
+    await eventually(held, what="the account credential stored")
+
+
+async def test_operator_api_lists_refetches_and_guards_the_audits(stack: Stack):
+    audit_id = await consented(stack)
+    api, key = f"{stack.urls['auditor']}/api/audits", {"X-Operator-Key": AUDITOR_KEY}
+    async with stack.http.get(api) as resp:
+        assert resp.status == 401 and (await resp.json())["error"] == "operator key missing or wrong"
+    async with stack.http.get(api, headers=key) as resp:
+        [listed] = await resp.json()
+    assert listed["audit_id"] == audit_id and listed["state"] == "done"
+    assert [p["step"] for p in listed["periods"]] == ["stored"] * 3
+    assert stack.customer.did not in str(listed) and ACCOUNT not in str(listed)
+    async with stack.http.post(f"{api}/{audit_id}/retry", headers=key) as resp:
+        assert resp.status == 409 and "only a failed audit" in (await resp.json())["error"]
+    # Fetching again under the same consent finds no new billing period: nothing is anchored twice.
+    async with stack.http.post(f"{api}/{audit_id}/fetch", headers=key) as resp:
+        assert resp.status == 200, await resp.text()
+    audit = await stack.audit_state(audit_id, *DONE_OR_ENDED)
+    assert audit.state == "done" and len(audit.periods) == 3 and len(audit.data["bills"]) == 2
+    found = await stack.auditor.issuer.ledger.client.query_records(
+        int(UTILITY_ID), datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 4, 1, tzinfo=UTC))
+    assert len(found["records"]) == 3
+    async with stack.http.get(f"{api}?state=nonsense", headers=key) as resp:
+        assert resp.status == 400
+
+    page = f"{stack.urls['auditor']}/audits"
+    async with stack.http.get(page) as resp:
+        assert resp.status == 401 and "Basic" in resp.headers["WWW-Authenticate"]
+    signed_in = {"Authorization": "Basic " + base64.b64encode(f"operator:{AUDITOR_KEY}".encode()).decode()}
+    async with stack.http.get(page, headers=signed_in) as resp:
+        text = await resp.text()
+        assert resp.status == 200 and audit_id[:8] in text and "3 of 3 credentials stored" in text
+        assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+    async with stack.http.post(f"{stack.urls['auditor']}/audits/{audit_id}/retry", allow_redirects=False,
+                               headers={**signed_in, "Origin": "http://evil.example"}) as resp:
+        assert resp.status == 403  # a form posted from another site is refused
