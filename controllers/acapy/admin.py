@@ -81,6 +81,9 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
+W3C_MAX_RESULTS = 10_000  # credentials one listing returns at most
+
+
 class AcaPyAdmin:
     def __init__(self, base_url: str, api_key: str, *, timeout: float = 10.0) -> None:
         if not base_url.startswith(("http://", "https://")):
@@ -450,15 +453,18 @@ class AcaPyAdmin:
         return await self.request("POST", "/vc/presentations/verify", json={"verifiablePresentation": dict(presentation), "options": options})
 
     # -- the holder's W3C credentials ------------------------------------------------------
-    async def w3c_credentials(self, *, types: list[str] | None = None, subject_ids: list[str] | None = None, max_results: int | None = None) -> list[dict[str, Any]]:
-        """Stored W3C credentials; each result has `record_id`, `cred_value`, `cred_tags`, ..."""
-        body: dict[str, Any] = {}
+    async def w3c_credentials(self, *, types: list[str] | None = None, subject_ids: list[str] | None = None,
+                              max_results: int = W3C_MAX_RESULTS) -> list[dict[str, Any]]:
+        """Stored W3C credentials; each result has `record_id`, `cred_value`, `cred_tags`, ...
+
+        The endpoint takes its limit in the body (`max_results`) and has no paging: without one it
+        returns only the store's page size, so a wallet past that silently lost credentials."""
+        body: dict[str, Any] = {"max_results": max_results}
         if types:
             body["types"] = types
         if subject_ids:
             body["subject_ids"] = subject_ids
-        params = {"count": max_results} if max_results else None
-        return list((await self.request("POST", "/credentials/w3c", json=body, params=params)).get("results", []))
+        return list((await self.request("POST", "/credentials/w3c", json=body)).get("results", []))
 
     async def w3c_credential(self, record_id: str) -> dict[str, Any]:
         return await self.request("GET", f"/credential/w3c/{_q(record_id)}", template="/credential/w3c/{id}")
