@@ -47,7 +47,7 @@ class AuditBook:
         """Go to `state`, merging `data` in; a failure keeps the step it happened in, for retry."""
         audit.check_move(state)
         merged = {**audit.data, **data}
-        if state.final and state != AuditState.DONE:
+        if state == AuditState.FAILED:
             merged["failed_in"] = str(audit.state)
         elif "reason" not in data:
             merged.pop("reason", None)

@@ -19,7 +19,6 @@ the content store before the audit counts it as deposited; a restart before that
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import uuid
 from collections import defaultdict
@@ -38,6 +37,7 @@ from controllers.auditor.utility_access import UtilityAccess, UtilityRefused
 from controllers.consent import vocabulary as v
 from controllers.consent.errors import ConsentError
 from controllers.consent.model import ConsentTerms, consent_credential, new_consent_id, parse_consent
+from controllers.custody import sha256_hex
 from controllers.issuance import EmissionsIssuer, IssuanceError
 from controllers.ledger import LedgerError
 from controllers.verifier.ledger import LedgerUnavailable, unreachable
@@ -186,16 +186,7 @@ class AuditManager:
         it, and the other party learns why) and fail the audit; an unanswered offer is made once more."""
         timeout = self.config.exchange_timeout
         if audit.state == S.CREDENTIALS_OFFERED:
-            periods, again = [], False
-            for period in audit.periods:
-                if period["step"] == PeriodStep.OFFERED and not period.get("reoffered"):
-                    state = await self._withdraw("issue_credential_v2_0", period["cred_ex_id"], "offer withdrawn: no answer; offered again")
-                    if state == "offer-sent":
-                        period = {**period, "step": PeriodStep.ANCHORED, "reoffered": True}
-                        again = True
-                periods.append(period)
-            if again:  # the withdrawn offers are made once more by the next step
-                self.book.move(audit, S.ANCHORED, periods=periods)
+            if await self._offer_again(audit):
                 return False
             record_id = next((p["cred_ex_id"] for p in audit.periods if p["step"] == PeriodStep.OFFERED), "?")
             topic = "issue_credential_v2_0"
@@ -208,6 +199,23 @@ class AuditManager:
         self.book.move(audit, S.FAILED, reason=f"{audit.state.waits_on_agent} timed out: {silent}"[:300])
         LOG.info("audit %s: failed (%s timed out)", audit.audit_id, audit.state.waits_on_agent)
         return True
+
+    async def _offer_again(self, audit: AuditRecord) -> bool:
+        """Withdraw the offers the wallet never answered (an overloaded agent can drop a message) and
+        send the audit back to make them once more; each offer gets one second chance. An exchange
+        the wallet did take up is left to finish."""
+        periods, again = audit.periods, False
+        for index, period in enumerate(periods):
+            if period["step"] != PeriodStep.OFFERED or period.get("reoffered"):
+                continue
+            ex = await self.admin.credential_exchange(period["cred_ex_id"])
+            if ex.state == "offer-sent":
+                await self.admin.credential_problem_report(ex.cred_ex_id, "offer withdrawn: no answer; offered again")
+                periods[index] = {**period, "step": PeriodStep.ANCHORED, "reoffered": True}
+                again = True
+        if again:
+            self.book.move(audit, S.ANCHORED, periods=periods)
+        return again
 
     async def _withdraw(self, topic: str, record_id: str, why: str) -> str | None:
         """Problem-report the exchange; returns its state just before (None if it could not be read)."""
@@ -240,10 +248,8 @@ class AuditManager:
                 return await self._deposit(audit)
             case S.DEPOSITED:
                 return await self._anchor(audit)
-            case S.ANCHORED:
-                return await self._offer(audit)
-            case S.CREDENTIALS_OFFERED:
-                return await self._stored(audit)
+            case S.ANCHORED | S.CREDENTIALS_OFFERED:
+                return await self._deliver(audit)
         return False
 
     async def _connection(self, audit: AuditRecord) -> bool:
@@ -370,46 +376,44 @@ class AuditManager:
     async def _fetch(self, audit: AuditRecord) -> bool:
         """Download the feed under the consent and parse it, once; the feed stays in memory only until
         it is deposited (a restart before that fetches it again)."""
+        fetched = await self._download(audit)
+        if fetched is None:
+            return True
+        feed, periods = fetched
+        self._feeds[audit.audit_id] = feed
+        self.book.move(audit, S.BILLS_FETCHED, fetched={"sha256": sha256_hex(feed), "periods": periods})
+        LOG.info("audit %s: bills fetched (%d billing periods)", audit.audit_id, len(periods))
+        return True
+
+    async def _download(self, audit: AuditRecord) -> tuple[bytes, list[dict[str, str]]] | None:
+        """The feed and its kWh per billing period; None once a refusal or an unusable feed ended the audit."""
         consent = parse_consent(audit.consent)
         base = self.config.utility_urls.get(consent.terms.utility_id)
         if base is None:
             self._fail(audit, "no address known for the consent's utility")
-            return True
+            return None
         try:
             with self.issuer.clock.stage("fetch"):
                 feed = await self.utility.download(audit.consent, base)
-            periods = await self.issuer.usage(feed)
+            return feed, await self.issuer.usage(feed)
         except UtilityRefused as exc:
-            self._refused(audit, exc)
-            return True
+            ending = {"consent revoked": S.REVOKED, "consent expired": S.EXPIRED}.get(str(exc), S.FAILED)
+            self.book.move(audit, ending, reason=f"utility refused: {exc}"[:300])
+            LOG.info("audit %s: %s at the utility", audit.audit_id, ending)
         except (IssuanceError, ValueError) as exc:  # GreenButtonError is a ValueError
             self._fail(audit, f"feed unusable: {exc}")
-            return True
-        self._feeds[audit.audit_id] = feed
-        self.book.move(audit, S.BILLS_FETCHED, fetched={"sha256": _sha256(feed), "periods": periods})
-        LOG.info("audit %s: bills fetched (%d billing periods)", audit.audit_id, len(periods))
-        return True
-
-    def _refused(self, audit: AuditRecord, exc: UtilityRefused) -> None:
-        ending = {"consent revoked": S.REVOKED, "consent expired": S.EXPIRED}.get(str(exc), S.FAILED)
-        self.book.move(audit, ending, reason=f"utility refused: {exc}"[:300])
-        LOG.info("audit %s: %s at the utility", audit.audit_id, ending)
+        return None
 
     async def _deposit(self, audit: AuditRecord) -> bool:
-        consent = parse_consent(audit.consent)
         feed = self._feeds.pop(audit.audit_id, None)
         if feed is None:  # restarted since the fetch: fetch again (nothing was anchored from it)
-            try:
-                feed = await self.utility.download(audit.consent, self.config.utility_urls[consent.terms.utility_id])
-                if _sha256(feed) != audit.data["fetched"]["sha256"]:
-                    fetched = {"sha256": _sha256(feed), "periods": await self.issuer.usage(feed)}
-                    audit = self.book.save(audit, fetched=fetched)
-            except UtilityRefused as exc:
-                self._refused(audit, exc)
+            fetched = await self._download(audit)
+            if fetched is None:
                 return True
-            except (IssuanceError, ValueError) as exc:
-                self._fail(audit, f"feed unusable: {exc}")
-                return True
+            feed, periods = fetched
+            if sha256_hex(feed) != audit.data["fetched"]["sha256"]:
+                audit = self.book.save(audit, fetched={"sha256": sha256_hex(feed), "periods": periods})
+        consent = parse_consent(audit.consent)
         bill = await self.issuer.deposit(feed, consent.terms.key_agreement)
         known = {p["start"] for p in audit.periods}
         added = [{**p, "step": PeriodStep.PENDING, "bill": bill} for p in audit.data["fetched"]["periods"]
@@ -436,16 +440,6 @@ class AuditManager:
         LOG.info("audit %s: anchored", audit.audit_id)
         return True
 
-    async def _offer(self, audit: AuditRecord) -> bool:
-        audit = await self._offer_more(audit)
-        if all(p["step"] == PeriodStep.STORED for p in audit.periods):
-            self.book.move(audit, S.DONE)
-            LOG.info("audit %s: done", audit.audit_id)
-        else:
-            self.book.move(audit, S.CREDENTIALS_OFFERED)
-            LOG.info("audit %s: credentials offered", audit.audit_id)
-        return True
-
     async def _offer_more(self, audit: AuditRecord) -> AuditRecord:
         """Offer anchored periods' credentials, at most `offers_in_flight` unanswered at a time: each
         one holds a session in the customer's wallet while it runs, and a wallet has few."""
@@ -463,7 +457,8 @@ class AuditManager:
                                       refs=[exchange.cred_ex_id])
         return audit
 
-    async def _stored(self, audit: AuditRecord) -> bool:
+    async def _deliver(self, audit: AuditRecord) -> bool:
+        """Mark the credentials the wallet stored, offer more, and be done when it stored them all."""
         before = audit.version
         for index, period in enumerate(audit.periods):
             if period["step"] != PeriodStep.OFFERED:
@@ -479,6 +474,10 @@ class AuditManager:
         if all(p["step"] == PeriodStep.STORED for p in audit.periods):
             self.book.move(audit, S.DONE)
             LOG.info("audit %s: done", audit.audit_id)
+            return True
+        if audit.state == S.ANCHORED:
+            self.book.move(audit, S.CREDENTIALS_OFFERED)
+            LOG.info("audit %s: credentials offered", audit.audit_id)
             return True
         return audit.version != before
 
@@ -507,7 +506,3 @@ class _Owner:
         assert account is not None
         return cls(consent.issuer, int(consent.terms.utility_id), consent.terms.account,
                    account.get("service_point") or "")
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

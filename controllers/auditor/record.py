@@ -59,11 +59,6 @@ class AuditState(StrEnum):
         wait can die silently, so the sweep gives it a deadline."""
         return _AGENT_WAITS.get(self)
 
-    @property
-    def automatic(self) -> bool:
-        """The auditor's own service takes the next step, with no one else to wait for."""
-        return self in _AUTOMATIC
-
 
 S = AuditState
 _FINAL = frozenset({S.DONE, S.DECLINED, S.REVOKED, S.EXPIRED, S.FAILED})
@@ -72,7 +67,6 @@ _AGENT_WAITS = {
     S.CONSENT_REQUESTED: "consent issuance",
     S.CREDENTIALS_OFFERED: "credential storage",
 }
-_AUTOMATIC = frozenset({S.ACCOUNT_PROVEN, S.CONSENT_HELD, S.BILLS_FETCHED, S.DEPOSITED, S.ANCHORED})
 _ENDINGS = {S.FAILED, S.DECLINED, S.REVOKED, S.EXPIRED}
 _MOVES: dict[AuditState, frozenset[AuditState]] = {
     S.REQUESTED: frozenset({S.CONNECTED}),

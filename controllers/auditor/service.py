@@ -16,14 +16,10 @@ every `sweep_interval` seconds for what a lost webhook or a restart left behind.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import contextlib
 import hmac
 import json
-import logging
-from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -32,8 +28,8 @@ from controllers.auditor import pages
 from controllers.auditor.manager import AuditManager
 from controllers.auditor.record import AuditState
 from controllers.auditor.request import AuditRequest
+from controllers.workflow.sweeps import sweeping
 
-LOG = logging.getLogger(__name__)
 KEY_HEADER = "X-Operator-Key"
 
 
@@ -136,7 +132,7 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> 
         web.get("/audits", page),
         web.post("/audits/{audit_id}/retry", page_retry),
     ])
-    app.cleanup_ctx.append(_sweeping(manager))
+    app.cleanup_ctx.append(sweeping(manager.sweep, manager.config.sweep_interval, "auditor"))
     return app
 
 
@@ -148,28 +144,3 @@ def _html(text: str) -> web.Response:
     return web.Response(text=text, content_type="text/html", headers={
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
         "Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
-
-
-def _sweeping(manager: AuditManager) -> Callable[[web.Application], AsyncIterator[None]]:
-    """The sweep timer, living as long as the app: started on startup, stopped on cleanup."""
-
-    async def sweep_forever() -> None:
-        interval = manager.config.sweep_interval
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                failed = await manager.sweep()
-            except Exception:  # noqa: BLE001 - one failed sweep (agent down, say) must not end the timer
-                LOG.exception("sweep failed; next in %g s", interval)
-            else:
-                if failed:
-                    LOG.info("sweep: %d audit(s) timed out", len(failed))
-
-    async def context(_app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(sweep_forever())
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return context

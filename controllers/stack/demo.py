@@ -245,7 +245,7 @@ async def run_demo(api: StackClient, customers: int, *, say: Say = lambda _: Non
 
     verdicts: dict[str, dict[str, Any]] = {}
     if verify and audits:
-        say(f"verifier: asking the customer's wallet for its credentials, a year per request")
+        say("verifier: asking the customer's wallet for its credentials, a year per request")
         invitation = await api.verifier_invitation()
         await api.accept(invitation["invitation"], "Verifier")
 

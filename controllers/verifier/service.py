@@ -13,11 +13,10 @@ Pages: / (requests and a form), /requests/{request_id}. URLs carry request ids o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +27,7 @@ from controllers.verifier.checks import EmissionsVerifier
 from controllers.verifier.request import request_credential, settled, verdicts_on
 from controllers.verifier.verdict import ERROR, Check, Verdict
 from controllers.workflow import WorkflowStore
+from controllers.workflow.sweeps import sweeping
 
 __all__ = ["VerifierService", "build_app"]
 
@@ -181,22 +181,6 @@ def build_app(service: VerifierService, webhook_secret: str) -> web.Application:
         return web.json_response({"state": "active" if active else "waiting",
                                   "connection_id": active.connection_id if active else None})
 
-    async def sweeping(_app: web.Application) -> AsyncIterator[None]:
-        async def sweep_forever() -> None:
-            while True:
-                await asyncio.sleep(service.sweep_interval)
-                try:
-                    await service.sweep()
-                except Exception:  # noqa: BLE001 - one failed sweep must not end the timer
-                    LOG.exception("verifier sweep failed")
-
-        await service.sweep()  # what a restart left waiting
-        task = asyncio.create_task(sweep_forever())
-        yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
     app = web.Application()
     app.add_routes(receiver.routes("/webhooks"))
     app.add_routes([
@@ -209,7 +193,8 @@ def build_app(service: VerifierService, webhook_secret: str) -> web.Application:
         web.post("/requests", create_request),
         web.get("/requests/{request_id}", request_page),
     ])
-    app.cleanup_ctx.append(sweeping)
+    app.on_startup.append(lambda _app: service.sweep())  # what a restart left waiting
+    app.cleanup_ctx.append(sweeping(service.sweep, service.sweep_interval, "verifier"))
     return app
 
 

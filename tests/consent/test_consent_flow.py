@@ -16,8 +16,7 @@ import pytest
 
 from controllers.auditor import UtilityRefused
 from controllers.consent import ConsentTerms, consent_credential, parse_consent
-from controllers.consent import vocabulary as v
-from tests.consent.stack import AUDITOR_KEY, OPERATOR_KEY, PERIOD, UTILITY_ID, Stack, eventually
+from tests.consent.stack import AUDITOR_KEY, OPERATOR_KEY, UTILITY_ID, Stack, eventually
 
 
 ACCOUNT = "ACCT-7781"
