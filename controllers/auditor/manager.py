@@ -105,7 +105,7 @@ class AuditManager:
             if failed_in == S.CONNECTED:
                 audit = self.book.reopen(audit, S.CONNECTED, pres_ex_id=None)
             elif failed_in in {S.CONSENT_PROPOSED, S.CONSENT_REQUESTED}:
-                audit = self.book.reopen(audit, S.ACCOUNT_PROVEN, cred_ex_id=None)
+                audit = self.book.reopen(audit, S.ACCOUNT_PROVEN, cred_ex_id=None, proposal_id=None)
             elif failed_in == S.CREDENTIALS_OFFERED:
                 periods = [p if p["step"] == PeriodStep.STORED else {**p, "step": PeriodStep.ANCHORED}
                            for p in audit.periods if p["step"] != PeriodStep.PENDING]
@@ -312,6 +312,17 @@ class AuditManager:
                       "service_point": subject.get("servicePointId"), "holder": subject.get("id")}
 
     async def _propose(self, audit: AuditRecord) -> bool:
+        """Propose the consent, once: its id is recorded before the proposal goes out, and a restart
+        finds a proposal already made by that id instead of asking the customer twice."""
+        proposal_id = audit.data.get("proposal_id")
+        if proposal_id:
+            for ex in await self.admin.credential_exchanges(connection_id=audit.connection_id, role="holder"):
+                if ((ex.proposal or {}).get("credential") or {}).get("id") == proposal_id:
+                    self.book.move(audit, S.CONSENT_PROPOSED, cred_ex_id=ex.cred_ex_id, refs=[ex.cred_ex_id])
+                    return True
+        else:
+            proposal_id = new_consent_id()
+            audit = self.book.save(audit, proposal_id=proposal_id)
         request, account = AuditRequest.from_json(audit.request), audit.account
         assert account is not None
         terms = ConsentTerms(
@@ -320,7 +331,7 @@ class AuditManager:
             expires=datetime.now(UTC).replace(microsecond=0) + timedelta(days=request.consent_days),
             key_agreement=_PROPOSAL_KEY,
         )
-        draft = consent_credential(consent_id=new_consent_id(), issuer=account["holder"], subject=self.did,
+        draft = consent_credential(consent_id=proposal_id, issuer=account["holder"], subject=self.did,
                                    terms=terms, issued=datetime.now(UTC))
         del draft["credentialSubject"]["keyAgreementPublicKeyMultibase"]
         ex = await self.admin.send_credential_proposal(audit.connection_id, draft, comment="Consent to read your bills")

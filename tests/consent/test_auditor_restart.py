@@ -1,12 +1,12 @@
 """The auditor's service dies at each step of an audit and a new one starts on the same store: the
 audit still finishes, exactly once. One ledger record per billing period, one credential each in
-the customer's wallet, one offer each at the auditor's agent.
+the customer's wallet, one offer each at the auditor's agent, one consent asked of the customer.
 
 The death is in-process: at the chosen write the old service stops (the write is cancelled, as a
 killed task is, and every later write of that service fails too), its app is taken down, and the
 new service knows only what the store and the agents say. "after" points die right after a state
-is written; "before" points die after the act (the ledger commit, the offer sent) but before its
-record is written, the window a kill can hit between an act and its bookkeeping.
+is written; "before" points die after the act (the consent proposed, the ledger commit, the offer
+sent) but before its record is written, the window a kill can hit between an act and its bookkeeping.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ POINTS = [
                                      "consent held", "bills fetched", "deposited", "anchored", "credentials offered")],
     ("period anchored", "after"), ("period offering", "after"), ("period offered", "after"),
     ("period stored", "after"),
-    ("period anchored", "before"), ("period offered", "before"),
+    ("consent proposed", "before"), ("period anchored", "before"), ("period offered", "before"),
 ]
 ENDED = {"failed", "declined", "revoked", "expired"}
 
@@ -110,3 +110,7 @@ async def test_auditor_killed_at_a_step_finishes_the_audit_exactly_once(stack: S
     offers = [ex for ex in await stack.auditor.admin.credential_exchanges(connection_id=audit.connection_id, role="issuer")
               if "UtilityEmissionsCredential" in (((ex.offer or {}).get("credential") or {}).get("type") or [])]
     assert sorted(ex.state for ex in offers) == ["done"] * 3
+    # And the customer was asked for its consent once.
+    consents = [ex for ex in await stack.auditor.admin.credential_exchanges(connection_id=audit.connection_id, role="holder")
+                if "DataAccessConsentCredential" in (((ex.proposal or {}).get("credential") or {}).get("type") or [])]
+    assert [ex.state for ex in consents] == ["done"]

@@ -223,7 +223,7 @@ async def test_sweep_takes_a_last_look_before_failing(stack: Stack):
     await stack.pending_consent(audit_id)  # the proof was done, the proposal is out
     proposing = stack.auditor.audit(audit_id)
     # Rewind the audit as if the "done" webhook of the account proof had never arrived.
-    rewound = {k: v for k, v in proposing.data.items() if k not in {"cred_ex_id", "account"}}
+    rewound = {k: v for k, v in proposing.data.items() if k not in {"cred_ex_id", "account", "proposal_id"}}
     stack.auditor.book.store.update("audit", audit_id, expected_version=proposing.version, state="connected",
                                     data=rewound)
     stale = stack.auditor.audit(audit_id)
