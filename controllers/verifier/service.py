@@ -26,7 +26,7 @@ from controllers.verifier import pages
 from controllers.verifier.checks import EmissionsVerifier
 from controllers.verifier.request import request_credential, settled, verdicts_on
 from controllers.verifier.verdict import ERROR, Check, Verdict
-from controllers.workflow import WorkflowStore
+from controllers.workflow import WorkflowRecord, WorkflowStore
 from controllers.workflow.sweeps import sweeping
 
 __all__ = ["VerifierService", "build_app"]
@@ -59,19 +59,18 @@ class VerifierService:
         record = self.store.get(KIND, request_id)
         if record is None:
             raise KeyError(request_id)
-        return [Verdict.from_json(v) for v in record.data["verdicts"]] if record.state == DONE else None
+        return _verdicts(record)
 
     def requests(self) -> list[tuple[str, list[Verdict] | None]]:
         """Every request, newest first, with its verdicts (None while waiting)."""
-        return [(r.key, [Verdict.from_json(v) for v in r.data["verdicts"]] if r.state == DONE else None)
-                for r in reversed(self.store.list(KIND))]
+        return [(r.key, _verdicts(r)) for r in reversed(self.store.list(KIND))]
 
     async def on_webhook(self, topic: str, payload: dict[str, Any]) -> None:
         request_id = payload.get("pres_ex_id")
         if topic == "present_proof_v2_0" and isinstance(request_id, str):
             await self.look(request_id)
 
-    async def look(self, request_id: str, *, now: float | None = None) -> None:
+    async def look(self, request_id: str) -> None:
         """Give the verdicts if the holder answered (or stayed silent past the timeout)."""
         async with self._looking[request_id]:
             record = self.store.get(KIND, request_id)
@@ -86,7 +85,7 @@ class VerifierService:
             else:
                 if settled(exchange):
                     verdicts = await verdicts_on(self.verifier, exchange, record.data["challenge"])
-                elif (time.time() if now is None else now) - record.data["asked"] > self.timeout:
+                elif time.time() - record.data["asked"] > self.timeout:
                     silent = ExchangeTimeout("present_proof_v2_0", request_id, {"done"}, self.timeout, exchange.state)
                     verdicts = [Verdict(ERROR, (Check("presentation", False, str(silent)),))]
                 else:
@@ -107,6 +106,10 @@ class VerifierService:
         while (verdicts := self.verdicts(request_id)) is None:
             await asyncio.sleep(0.05)
         return verdicts
+
+
+def _verdicts(record: WorkflowRecord) -> list[Verdict] | None:
+    return [Verdict.from_json(v) for v in record.data["verdicts"]] if record.state == DONE else None
 
 
 def _bad(text: str) -> web.HTTPBadRequest:
