@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe_machine  # noqa: E402
 
-from controllers.custody import (  # noqa: E402
+from custody import (  # noqa: E402
     BillCustody,
     LocalContentStore,
     Recipient,
@@ -34,7 +34,7 @@ from controllers.custody import (  # noqa: E402
     public_multibase,
     unixfs_cid,
 )
-from controllers.greenbutton import generate_feed  # noqa: E402
+from greenbutton import generate_feed  # noqa: E402
 
 FEEDS = (("1 year hourly", 3600), ("1 year 15-minute", 900))
 

@@ -53,7 +53,7 @@ def _start(config: Path, ready: Path, profile: Path | None) -> tuple[subprocess.
     ready.unlink(missing_ok=True)
     prefix = ["-m", "cProfile", "-o", str(profile)] if profile else []
     process = subprocess.Popen(
-        [sys.executable, *prefix, "-m", "controllers.cli.main", "devpeer", "--config", str(config), "--ready-file", str(ready)],
+        [sys.executable, *prefix, "-m", "emissions.cli.main", "devpeer", "--config", str(config), "--ready-file", str(ready)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
@@ -134,7 +134,7 @@ async def scenario(
     if ccaas:
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "controllers.cli.main", "chaincode", "serve", "--chaincode", PROBE,
+            [sys.executable, "-m", "emissions.cli.main", "chaincode", "serve", "--chaincode", PROBE,
              "--address", f"127.0.0.1:{port}", "--id", "probe:bench"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe_machine  # noqa: E402
 
-from controllers.stack import EmbeddedStack, StackConfig, run_demo  # noqa: E402
+from emissions.stack import EmbeddedStack, StackConfig, run_demo  # noqa: E402
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 

@@ -27,7 +27,7 @@ PARSERS = ("ours", "greenbutton-objects")
 
 
 def total_ours(path: str) -> int:
-    from controllers.greenbutton import parse_file
+    from greenbutton import parse_file
 
     doc = parse_file(path)
     (series,) = doc.series
@@ -45,7 +45,7 @@ def worker(parser: str, path: str, repeat: int) -> None:
     """Runs in a fresh interpreter; prints one JSON line."""
     run = total_ours if parser == "ours" else total_greenbutton_objects
     if parser == "ours":
-        import controllers.greenbutton  # noqa: F401 - imports are not what we measure
+        import greenbutton  # noqa: F401 - imports are not what we measure
     else:
         import greenbutton_objects.parse  # noqa: F401
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -100,7 +100,7 @@ def main() -> None:
     from _machine import describe_machine
     from lxml import etree
 
-    from controllers.greenbutton import write_feed
+    from greenbutton import write_feed
 
     print(f"machine: {describe_machine()}, "
           f"lxml {'.'.join(map(str, etree.LXML_VERSION[:3]))}, libxml2 {'.'.join(map(str, etree.LIBXML_VERSION))}")

@@ -128,7 +128,7 @@ async def load(crypto: Path, address: str, total: int, clients: int, first: int 
 
 def run(mode: str, crypto: Path, work: Path, total: int, clients: int) -> dict:
     processes: list[subprocess.Popen] = []
-    python = [sys.executable, "-m", "controllers.cli"]
+    python = [sys.executable, "-m", "emissions.cli"]
     try:
         if mode == "ccaas":
             port = free_port()

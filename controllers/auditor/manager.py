@@ -37,7 +37,7 @@ from controllers.auditor.utility_access import UtilityAccess, UtilityRefused
 from controllers.consent import vocabulary as v
 from controllers.consent.errors import ConsentError
 from controllers.consent.model import ConsentTerms, consent_credential, new_consent_id, parse_consent
-from controllers.custody import sha256_hex
+from custody import sha256_hex
 from controllers.issuance import EmissionsIssuer, IssuanceError
 from controllers.ledger import LedgerError
 from controllers.verifier.ledger import LedgerUnavailable, unreachable

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from controllers.custody.keys import generate_private_key, load_private_key, public_multibase, save_private_key
+from custody.keys import generate_private_key, load_private_key, public_multibase, save_private_key
 
 
 @dataclass(frozen=True)

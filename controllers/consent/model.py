@@ -15,8 +15,8 @@ from typing import Any
 
 from controllers.consent import vocabulary as v
 from controllers.consent.errors import MalformedConsent
-from controllers.custody.errors import KeyFormatError
-from controllers.custody.keys import parse_public_key
+from custody.errors import KeyFormatError
+from custody.keys import parse_public_key
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 _UTILITY_ID = re.compile(r"^[0-9]{1,7}$")  # EIA-861 utility number

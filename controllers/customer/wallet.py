@@ -36,7 +36,7 @@ from controllers.consent.model import consent_credential, new_consent_id, parse_
 from controllers.customer import emissions
 from controllers.customer.emissions import SharingRequest
 from controllers.customer.store import ConsentRecord, CustomerStore
-from controllers.custody import BillCustody, ContentStore, CustodyError
+from custody import BillCustody, ContentStore, CustodyError
 from controllers.issuance.credential import CredentialFormatError, read_emissions_credential
 
 LOG = logging.getLogger(__name__)

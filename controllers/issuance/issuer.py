@@ -25,8 +25,8 @@ from decimal import Decimal
 from typing import Any
 
 from controllers.acapy import AcaPyAdmin, CredentialExchange
-from controllers.custody import BillCustody, Recipient
-from controllers.greenbutton import electricity_usage_by_period, parse_bytes
+from custody import BillCustody, Recipient
+from greenbutton import electricity_usage_by_period, parse_bytes
 from controllers.issuance.bill import BillOwner, ConsentedBill
 from controllers.issuance.credential import LedgerAnchor, emissions_credential
 from controllers.issuance.delivery import deliver_credential, find_offer

@@ -21,8 +21,8 @@ from lxml import etree
 
 from controllers.consent import vocabulary as v
 from controllers.consent.model import Period
-from controllers.greenbutton import generate_feed
-from controllers.greenbutton.generator import BASE as GENERATOR_BASE
+from greenbutton import generate_feed
+from greenbutton.generator import BASE as GENERATOR_BASE
 
 ROOT = "/espi/1_1/resource"
 MAX_DAYS = 400  # one request never asks the generator for more than about a year of hourly data

@@ -14,16 +14,16 @@ from pathlib import Path
 import pytest
 
 from agents import ROLE_NAMES
-from controllers.cli import main as cli_main
+from emissions.cli import main as cli_main
 from tests.agent_fixtures import require_agents
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Until controllers.cli.agents_cmd is listed in COMMAND_MODULES, run the CLI with it appended.
+# Until emissions.cli.agents_cmd is listed in COMMAND_MODULES, run the CLI with it appended.
 _SHIM = (
-    "import sys, controllers.cli.main as m\n"
-    "if 'controllers.cli.agents_cmd' not in m.COMMAND_MODULES:\n"
-    "    m.COMMAND_MODULES = (*m.COMMAND_MODULES, 'controllers.cli.agents_cmd')\n"
+    "import sys, emissions.cli.main as m\n"
+    "if 'emissions.cli.agents_cmd' not in m.COMMAND_MODULES:\n"
+    "    m.COMMAND_MODULES = (*m.COMMAND_MODULES, 'emissions.cli.agents_cmd')\n"
     "sys.exit(m.main(sys.argv[1:]))\n"
 )
 

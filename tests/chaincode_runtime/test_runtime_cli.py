@@ -9,7 +9,7 @@ import sys
 import grpc
 import pytest
 
-from controllers.cli.main import main
+from emissions.cli.main import main
 from ccaas_client import check_exchange, free_port, run_put_then_get
 
 SPEC = "tests.conformance.chaincode_py.conformance:chaincode"
@@ -39,7 +39,7 @@ async def test_serve_takes_address_and_id_from_the_fabric_samples_environment():
     address = f"127.0.0.1:{free_port()}"
     env = {**os.environ, "CHAINCODE_SERVER_ADDRESS": address, "CHAINCODE_ID": "conformance:abc"}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "import sys; from controllers.cli.main import main; sys.exit(main())",
+        sys.executable, "-c", "import sys; from emissions.cli.main import main; sys.exit(main())",
         "chaincode", "serve", "--chaincode", SPEC,
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )

@@ -14,7 +14,7 @@ import sys
 from tests.agent_fixtures import require_agents
 from tests.conftest import ROOT
 
-# Offsets from the base port of every port the stack binds (see controllers.stack.stack).
+# Offsets from the base port of every port the stack binds (see emissions.stack.stack).
 _OFFSETS = (0, 1, 10, 11, 20, 21, 30, 31, 50, 60, 1001, 1011, 1021, 1031)
 
 
@@ -37,7 +37,7 @@ def free_base_port() -> int:
 
 
 def demo(*args: str, timeout: float = 400) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "controllers.cli", "demo", *args], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "emissions.cli", "demo", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout)
 
 

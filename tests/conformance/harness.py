@@ -95,7 +95,7 @@ def _python_ccaas(log_dir: Path) -> tuple[ServerProcess, str]:
     port = free_port()
     server = ServerProcess(
         argv=[
-            sys.executable, "-m", "controllers.cli.main", "chaincode", "serve",
+            sys.executable, "-m", "emissions.cli.main", "chaincode", "serve",
             "--chaincode", PYTHON_CHAINCODE, "--address", f"127.0.0.1:{port}", "--id", CHAINCODE_ID,
         ],
         cwd=ROOT,

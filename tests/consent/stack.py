@@ -19,11 +19,11 @@ from aiohttp import web
 from controllers.acapy import AcaPyAdmin
 from controllers.auditor import AuditManager, AuditorConfig, AuditRequest
 from controllers.auditor import build_app as auditor_app
-from controllers.custody import BillCustody, LocalContentStore, Recipient, generate_private_key, public_multibase
+from custody import BillCustody, LocalContentStore, Recipient, generate_private_key, public_multibase
 from controllers.issuance import EmissionsIssuer, IssuerSettings
 from controllers.ledger import AuditorSpec
-from controllers.stack.governance import prepare_ledger
-from controllers.stack.ledger_network import AUDITOR_ORGS, LedgerLayout
+from emissions.stack.governance import prepare_ledger
+from emissions.stack.ledger_network import AUDITOR_ORGS, LedgerLayout
 from controllers.verifier.ledger import open_ledger_session
 from controllers.workflow import WorkflowStore
 from network.devpeer import DevPeer

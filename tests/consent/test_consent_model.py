@@ -23,8 +23,8 @@ from controllers.consent import (
     parse_consent,
 )
 from controllers.consent import vocabulary as v
-from controllers.custody.errors import KeyFormatError
-from controllers.custody.keys import generate_private_key, load_private_key, public_multibase
+from custody.errors import KeyFormatError
+from custody.keys import generate_private_key, load_private_key, public_multibase
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 CUSTOMER = "did:key:z6MkCustomer"

@@ -9,7 +9,7 @@ import pytest
 from controllers.consent import AccessDenied, DataRequest, Period, authorise, mint, parse_consent
 from controllers.consent import vocabulary as v
 from controllers.consent.tokens import digest
-from controllers.greenbutton import electricity_usage_by_period, parse_bytes
+from greenbutton import electricity_usage_by_period, parse_bytes
 from controllers.utility import custodian
 from tests.consent.test_consent_model import NOW, consent
 

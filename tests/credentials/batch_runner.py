@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from controllers.acapy import AcaPyAdmin
-from controllers.custody import BillCustody, LocalContentStore, Recipient
+from custody import BillCustody, LocalContentStore, Recipient
 from controllers.issuance import ConsentedBill, EmissionsIssuer, IssuerSettings, ProgressBar, issue_batch
 from controllers.ledger import ConnectionProfile
 from controllers.verifier.ledger import open_ledger_session

@@ -3,7 +3,7 @@ DIDComm, verified over DIDComm; the customer's bill decrypts to the hash in its 
 
 from __future__ import annotations
 
-from controllers.custody import BillCustody
+from custody import BillCustody
 from controllers.issuance import read_emissions_credential
 from controllers.verifier.request import await_verdicts, request_credential
 

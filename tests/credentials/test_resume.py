@@ -12,7 +12,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from controllers.custody import public_multibase
+from custody import public_multibase
 from controllers.issuance import credential_id_for
 from controllers.workflow import WorkflowStore
 

@@ -20,12 +20,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from controllers.acapy import AcaPyAdmin
-from controllers.custody import BillCustody, LocalContentStore, Recipient, generate_private_key, public_multibase
-from controllers.greenbutton import generate_feed
+from custody import BillCustody, LocalContentStore, Recipient, generate_private_key, public_multibase
+from greenbutton import generate_feed
 from controllers.issuance import ConsentedBill, EmissionsIssuer, IssuerSettings
 from controllers.ledger import AuditorSpec
-from controllers.stack.governance import prepare_ledger
-from controllers.stack.ledger_network import AUDITOR_ORGS, VERIFIER_ORG, LedgerLayout
+from emissions.stack.governance import prepare_ledger
+from emissions.stack.ledger_network import AUDITOR_ORGS, VERIFIER_ORG, LedgerLayout
 from controllers.verifier.checks import EmissionsVerifier
 from controllers.verifier.ledger import LedgerSession, open_ledger_session
 from controllers.workflow import WorkflowStore

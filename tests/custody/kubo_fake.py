@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from controllers.custody import ImportProfile, unixfs_cid
+from custody import ImportProfile, unixfs_cid
 
 
 @dataclass

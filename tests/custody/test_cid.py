@@ -13,8 +13,8 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
-from controllers.custody import LEGACY_CIDV1, UNIXFS_V1_2025, Cid, ImportProfile, InvalidCid, parse_cid, unixfs_cid
-from controllers.custody.cid import DAG_PB, RAW
+from custody import LEGACY_CIDV1, UNIXFS_V1_2025, Cid, ImportProfile, InvalidCid, parse_cid, unixfs_cid
+from custody.cid import DAG_PB, RAW
 
 MIB = 1024 * 1024
 

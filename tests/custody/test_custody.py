@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from controllers.consent.keys import load_or_create
-from controllers.custody import (
+from custody import (
     BillCustody,
     ContentMismatch,
     KuboContentStore,
@@ -24,7 +24,7 @@ from controllers.custody import (
     recipient_kids,
     save_private_key,
 )
-from controllers.greenbutton import generate_feed
+from greenbutton import generate_feed
 from tests.custody.kubo_fake import FakeKubo
 
 CUSTOMER_KID = "did:key:z6LScustomer#key-agreement"

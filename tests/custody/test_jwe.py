@@ -11,7 +11,7 @@ import pytest
 from jwcrypto.jwe import JWE
 from jwcrypto.jwk import JWK
 
-from controllers.custody import (
+from custody import (
     MalformedJwe,
     NotARecipient,
     Recipient,
@@ -23,7 +23,7 @@ from controllers.custody import (
     public_multibase,
     recipient_kids,
 )
-from controllers.greenbutton import generate_feed
+from greenbutton import generate_feed
 
 CUSTOMER_KID = "did:key:z6LSexampleCustomer#key-agreement"
 AUDITOR_KIDS = ("Auditor1MSP", "Auditor2MSP")

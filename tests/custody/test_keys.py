@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from controllers.consent.keys import KeyAgreementKey
-from controllers.custody import (
+from custody import (
     KeyFormatError,
     Recipient,
     generate_private_key,

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from controllers.custody import (
+from custody import (
     LEGACY_CIDV1,
     ContentMismatch,
     ContentNotFound,
@@ -53,7 +53,7 @@ async def test_round_trip_and_request_shape(kubo: FakeKubo) -> None:
 
 
 async def test_the_same_cid_as_the_local_store_for_each_profile(kubo: FakeKubo, tmp_path) -> None:
-    from controllers.custody import LocalContentStore
+    from custody import LocalContentStore
 
     for profile in (LEGACY_CIDV1, None):
         kwargs = {"profile": profile} if profile else {}

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from controllers.custody import (
+from custody import (
     ContentMismatch,
     ContentNotFound,
     ContentStore,

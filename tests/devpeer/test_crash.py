@@ -35,7 +35,7 @@ def _toml(mapping: dict) -> str:
 def _start(config: Path, ready: Path) -> tuple[subprocess.Popen, str]:
     ready.unlink(missing_ok=True)
     process = subprocess.Popen(
-        [sys.executable, "-m", "controllers.cli.main", "devpeer", "--config", str(config), "--ready-file", str(ready)],
+        [sys.executable, "-m", "emissions.cli.main", "devpeer", "--config", str(config), "--ready-file", str(ready)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -10,8 +10,8 @@ import pytest
 
 from chaincode.emissions.units import kg_for
 from chaincode.emissions.rounding import round_kg
-from controllers.cli.main import main
-from controllers.greenbutton import write_feed
+from emissions.cli.main import main
+from greenbutton import write_feed
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -26,7 +26,7 @@ def free_port() -> int:
 def chaincode_server():
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "controllers.cli", "chaincode", "serve", "--chaincode",
+        [sys.executable, "-m", "emissions.cli", "chaincode", "serve", "--chaincode",
          "chaincode.emissions.chaincode:chaincode", "--address", f"127.0.0.1:{port}", "--id", "emissions_1.0:test"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from controllers.cli import main as cli
-from controllers.greenbutton import write_feed
+from emissions.cli import main as cli
+from greenbutton import write_feed
 
 from tests.emissions_chaincode.conftest import ORGS, devpeer_mapping
 from tests.emissions_chaincode.setup import DIDS, KEY_AGREEMENT
@@ -43,7 +43,7 @@ def devpeer(crypto, tmp_path):
     config = tmp_path / "devpeer.toml"
     write_devpeer_toml(devpeer_mapping(crypto, tmp_path / "ledger"), config)
     ready = tmp_path / "ready"
-    process = subprocess.Popen([sys.executable, "-m", "controllers.cli", "devpeer", "--config", str(config),
+    process = subprocess.Popen([sys.executable, "-m", "emissions.cli", "devpeer", "--config", str(config),
                                 "--ready-file", str(ready)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30

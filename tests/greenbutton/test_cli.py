@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from controllers.cli.main import main
+from emissions.cli.main import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from controllers.greenbutton import GreenButtonError, generate_feed, parse_bytes, parse_file, write_feed
-from controllers.greenbutton.localtime import for_zone
+from greenbutton import GreenButtonError, generate_feed, parse_bytes, parse_file, write_feed
+from greenbutton.localtime import for_zone
 from tests.conftest import SHARED, require
 
 SCHEMAS = SHARED / "data" / "greenbutton"

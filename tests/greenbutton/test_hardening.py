@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from controllers.greenbutton import GreenButtonError, generate_feed, parse_bytes, parse_file
+from greenbutton import GreenButtonError, generate_feed, parse_bytes, parse_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from controllers.greenbutton import DstRule, GreenButtonError, LocalTimeParameters
-from controllers.greenbutton.localtime import LAST, SECOND, WEEKDAY_ON_OR_AFTER, ZONES, for_zone
+from greenbutton import DstRule, GreenButtonError, LocalTimeParameters
+from greenbutton.localtime import LAST, SECOND, WEEKDAY_ON_OR_AFTER, ZONES, for_zone
 from tests.conftest import require
 
 

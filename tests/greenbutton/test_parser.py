@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from controllers.greenbutton import GreenButtonError, net_totals, parse_bytes, parse_file
+from greenbutton import GreenButtonError, net_totals, parse_bytes, parse_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

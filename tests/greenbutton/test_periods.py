@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from controllers.greenbutton import (
+from greenbutton import (
     GreenButtonError,
     PeriodUsage,
     electricity_usage_by_period,

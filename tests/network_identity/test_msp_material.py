@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from controllers.cli.main import main as cli_main
+from emissions.cli.main import main as cli_main
 from network.identity import verify_signature
 from network.msp import (
     MspError,

@@ -1,5 +1,0 @@
-import sys
-
-from controllers.cli.main import main
-
-sys.exit(main())

@@ -1,0 +1,3 @@
+from emissions.cli.main import main
+
+raise SystemExit(main())

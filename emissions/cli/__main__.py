@@ -1,0 +1,5 @@
+import sys
+
+from emissions.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,72 @@
+"""`emissions up`: the embedded stack, kept running for a person to use the pages.
+
+The same stack `emissions demo` drives (dev peer, four agents, controllers), on the same data
+directory, until Ctrl-C; then the controllers, the agents and the dev peer stop (the data stays).
+With `--customers N` it first runs the demo's flow for N new customers, so the wallet and
+verifier pages have something to show.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+import aiohttp
+from pathlib import Path
+
+from emissions.cli.errors import CliError
+
+
+def _say(text: str) -> None:
+    print(f"[up] {text}", file=sys.stderr, flush=True)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from emissions.stack import EmbeddedStack, StackConfig, run_demo
+
+    stack = EmbeddedStack(StackConfig(args.data_dir, base_port=args.base_port, say=_say))
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    await stack.start()
+    try:
+        if args.customers:
+            # No verification here: the wallet leaves sharing to the person, so a request would wait.
+            async with aiohttp.ClientSession() as http:
+                report = await run_demo(stack.client(http), args.customers, say=_say, verify=False)
+            _say(f"{len(report.rows)} credential(s) issued; ask for them on the verifier page and "
+                 f"approve on the wallet's 'Requests to share' page")
+        print(f"wallet pages:   {stack.wallet_url}/  (credentials: {stack.wallet_url}/credentials)")
+        print(f"verifier page:  {stack.verifier_url}/")
+        print(f"auditor:        {stack.url('auditor')}/audits (API /api/audits; operator key in "
+              f"{stack.data_dir / 'auditor' / 'operator.key'})")
+        print(f"utility:        {stack.url('utility')} (operator key in {stack.data_dir / 'utility' / 'operator.key'})")
+        print(f"ledger gateway: {stack.devpeer.address} (data in {stack.layout.peer_data})")
+        print(f"data directory: {stack.data_dir}")
+        print("running; Ctrl-C stops the stack (the data stays)", flush=True)
+        await stopping.wait()
+    finally:
+        _say("stopping")
+        await stack.stop()
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    if args.customers < 0:
+        raise CliError("--customers must not be negative")
+    return asyncio.run(_run(args))
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "up",
+        help="start the embedded stack and keep it running (pages for a person)",
+        description="Start the dev peer, the four agents and the controllers, and keep them running until Ctrl-C.",
+    )
+    parser.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where everything persists (default data/demo)")
+    parser.add_argument("--base-port", type=int, default=8020, help="first of the stack's loopback ports (default 8020)")
+    parser.add_argument("--customers", type=int, default=0, metavar="N", help="first run the demo flow for N customers")
+    parser.set_defaults(handler=_up)

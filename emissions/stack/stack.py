@@ -1,0 +1,241 @@
+"""`EmbeddedStack`: the whole system on one machine, no Docker.
+
+Crypto material, the dev peer (a child process, persistent SQLite ledger, the emissions chaincode
+in-process), the four ACA-Py agents, and the controllers (utility, customer wallet, auditor with
+issuance, verifier) served on the ports the agents post their webhooks to. The ledger is
+prepared on start: governance bootstrapped by both auditor orgs, eGRID factors sealed, both
+auditor orgs registered with their did:key (from the auditor's agent) and X25519 bill key.
+
+Everything persists under `data_dir` and every start step is idempotent: a second start (after a
+stop or a crash) reuses the crypto, the ledger, the wallets, the DIDs and the keys.
+
+The operator keys of the utility and the auditor are kept in `utility/operator.key` and
+`auditor/operator.key` under `data_dir` (0600): a script against a running stack reads them there.
+
+Ports from `base_port` N: agents N..N+31 (see agents.spec), controllers N+1001, N+1011, N+1021,
+N+1031 (utility, customer webhooks, auditor, verifier), dev peer gateway N+50, wallet pages N+60.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from agents import AgentSpec, AgentSupervisor, RunningAgent, agent_specs
+from chaincode.emissions.shipped import load_editions, load_utilities
+from controllers.acapy import AcaPyAdmin
+from controllers.auditor import AuditManager, AuditorConfig
+from controllers.auditor import build_app as auditor_app
+from custody import (
+    BillCustody, LocalContentStore, Recipient, generate_private_key, load_private_key, public_multibase,
+    save_private_key,
+)
+from controllers.customer.service import build_app as wallet_pages_app
+from controllers.customer.wallet import CustomerConfig, CustomerWallet
+from controllers.issuance import EmissionsIssuer, IssuerSettings, StageClock
+from controllers.ledger import AuditorSpec, create_secret_file, read_secret_file
+from emissions.stack.demo import StackClient
+from emissions.stack.devpeer_process import DevPeerProcess
+from emissions.stack.governance import prepare_ledger
+from emissions.stack.ledger_network import AUDITOR_ORGS, VERIFIER_ORG, LedgerLayout
+from controllers.utility.service import UtilityConfig, UtilityService
+from controllers.utility.service import build_app as utility_app
+from controllers.verifier import EmissionsVerifier, LedgerSession, VerifierService, open_ledger_session
+from controllers.verifier import build_app as verifier_app
+from controllers.workflow import WorkflowStore
+
+__all__ = ["EmbeddedStack", "StackConfig"]
+
+Say = Callable[[str], None]
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    data_dir: Path
+    base_port: int = 8020
+    utility_id: int = 14328  # Pacific Gas & Electric
+    edition: str = "eGRID2023"
+    # The wallet shares emissions credentials with verifiers unasked (the demo); otherwise each
+    # request waits for the person on the wallet pages (`emissions up`).
+    auto_share_emissions: bool = False
+    say: Say = field(default=lambda _: None, repr=False)
+
+    @property
+    def gateway_port(self) -> int:
+        return self.base_port + 50
+
+    @property
+    def wallet_pages_port(self) -> int:
+        return self.base_port + 60
+
+
+class EmbeddedStack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.data_dir = config.data_dir.resolve()
+        self.layout = LedgerLayout(self.data_dir / "ledger")
+        self.devpeer = DevPeerProcess(self.layout.root)
+        self.supervisor = AgentSupervisor(self.data_dir / "agents", progress=lambda role, m: config.say(f"agent {role}: {m}"))
+        self.agents: dict[str, RunningAgent] = {}
+        self.clock = StageClock()
+        self._exit = AsyncExitStack()
+        self._specs: dict[str, AgentSpec] = {}
+        # set by start()
+        self.utility: UtilityService
+        self.wallet: CustomerWallet
+        self.auditor: AuditManager
+        self.verifier: VerifierService
+        self.auditor_ledger: LedgerSession
+        self.http: aiohttp.ClientSession
+        self.operator_key = ""  # the utility's
+        self.auditor_key = ""  # the auditor's
+
+    # -- where to look ------------------------------------------------------------------------
+    def url(self, role: str) -> str:
+        return f"http://{HOST}:{self.agents[role].controller_port}"
+
+    @property
+    def wallet_url(self) -> str:
+        return f"http://{HOST}:{self.config.wallet_pages_port}"
+
+    @property
+    def verifier_url(self) -> str:
+        return self.url("verifier")
+
+    def client(self, http: aiohttp.ClientSession) -> StackClient:
+        """The running stack's public HTTP APIs, with the operator keys from its data directory."""
+        return StackClient(http, self.url("utility"), self.wallet_url, self.url("auditor"), self.verifier_url,
+                           self.operator_key, self.auditor_key)
+
+    # -- start / stop -------------------------------------------------------------------------
+    async def start(self) -> None:
+        say = self.config.say
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            say(f"ledger: crypto material in {self.layout.crypto}")
+            self.layout.ensure_crypto()
+            secret = (read_secret_file(self.layout.index_secret) if self.layout.index_secret.exists()
+                      else create_secret_file(self.layout.index_secret))
+            mapping = self.layout.devpeer_mapping(listen=f"{HOST}:{self.config.gateway_port}")
+            address = await self.devpeer.start(mapping)
+            say(f"ledger: dev peer {'started' if self.devpeer.started else 'already running'} at {address} "
+                f"(data in {self.layout.peer_data})")
+            self._specs = agent_specs(self.data_dir / "agents", base_port=self.config.base_port)
+            self.agents = await self.supervisor.up(self._specs, timeout=90)
+            await self._controllers(self._specs, address, secret)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _serve(self, app: web.Application, *ports: int) -> None:
+        runner = web.AppRunner(app, access_log=None)  # access logs would carry exchange ids with timing
+        await runner.setup()
+        self._exit.push_async_callback(runner.cleanup)
+        for port in ports:
+            await web.TCPSite(runner, HOST, port).start()
+
+    async def _admin(self, role: str) -> AcaPyAdmin:
+        agent = self.agents[role]
+        return await self._exit.enter_async_context(AcaPyAdmin(agent.admin_url, agent.api_key, timeout=30))
+
+    async def _controllers(self, specs, address: str, secret: bytes) -> None:
+        self.http = await self._exit.enter_async_context(aiohttp.ClientSession())
+        utility_key = str(self.config.utility_id)
+        self.operator_key = _stored_secret(self.data_dir / "utility" / "operator.key")
+        self.utility = UtilityService(UtilityConfig(utility_key, self.data_dir / "utility", self.operator_key),
+                                      await self._admin("utility"))
+        self._exit.callback(self.utility.close)
+        await self._serve(utility_app(self.utility, specs["utility"].webhook_secret), specs["utility"].controller_port)
+        await self.utility.start()
+
+        urls = {utility_key: self.url("utility")}
+        bills = LocalContentStore(self.data_dir / "bills")
+        wallet_config = CustomerConfig(self.data_dir / "customer", urls,
+                                       auto_share_emissions=self.config.auto_share_emissions, bill_store=bills)
+        self.wallet = CustomerWallet(wallet_config, await self._admin("customer"))
+        self._exit.callback(self.wallet.close)
+        await self.wallet.start()  # first: webhooks need the wallet's DID; sweeps catch what arrives meanwhile
+        # One app: the agent's webhooks arrive on the controller port, the person uses the pages port.
+        await self._serve(wallet_pages_app(self.wallet, specs["customer"].webhook_secret),
+                          specs["customer"].controller_port, self.config.wallet_pages_port)
+        sweeps = asyncio.create_task(self.wallet.run_sweeps())
+        self._exit.callback(sweeps.cancel)
+
+        auditor_store = self._store(self.data_dir / "auditor" / "workflow.sqlite3")
+        issuer = await self._ledger(address, secret, bills, auditor_store)
+        self.auditor_key = _stored_secret(self.data_dir / "auditor" / "operator.key")
+        self.auditor = AuditManager(AuditorConfig(self.data_dir / "auditor", urls), issuer.admin, self.http,
+                                    auditor_store, issuer)
+        await self._serve(auditor_app(self.auditor, specs["auditor"].webhook_secret, self.auditor_key),
+                          specs["auditor"].controller_port)
+        await self.auditor.start()
+
+        verifier_ledger = await self._exit.enter_async_context(
+            open_ledger_session(self.layout.profile(address, VERIFIER_ORG)))
+        self.verifier = VerifierService(EmissionsVerifier(await self._admin("verifier"), verifier_ledger),
+                                        self._store(self.data_dir / "verifier" / "workflow.sqlite3"))
+        await self._serve(verifier_app(self.verifier, specs["verifier"].webhook_secret), specs["verifier"].controller_port)
+        self.config.say(f"ready: wallet pages {self.wallet_url}, verifier {self.verifier_url}, "
+                        f"auditor operator page {self.url('auditor')}/audits")
+
+    def _store(self, path: Path) -> WorkflowStore:
+        store = WorkflowStore(path)
+        self._exit.callback(store.close)
+        return store
+
+    async def _ledger(self, address: str, secret: bytes, bills: LocalContentStore,
+                      store: WorkflowStore) -> EmissionsIssuer:
+        """Prepare the ledger (idempotent) and return the auditor org's issuer on it."""
+        admin = await self._admin("auditor")
+        state_file = self.data_dir / "auditors.json"
+        state = json.loads(state_file.read_text()) if state_file.exists() else {}
+        dids = {msp: (await admin.ensure_did_key(state.get(msp))).did for msp in AUDITOR_ORGS}
+        state_file.write_text(json.dumps(dids, indent=2))
+        keys = {msp: _x25519(self.data_dir / "auditors" / f"{msp}.x25519.jwk") for msp in AUDITOR_ORGS}
+        edition = next(e for e in load_editions() if e.edition == self.config.edition)
+        specs = [AuditorSpec(msp, f"{msp[:-3]} Assurance LLP", (dids[msp],), public_multibase(keys[msp].public_key()))
+                 for msp in AUDITOR_ORGS]
+        await prepare_ledger(self.layout.admin_profiles(address), index_secret=secret, edition=edition,
+                             utilities=load_utilities(), auditors=specs, say=self.config.say)
+        self.auditor_ledger = await self._exit.enter_async_context(
+            open_ledger_session(self.layout.profile(address, "Auditor1MSP")))
+        recipients = [Recipient.of(msp, public_multibase(key.public_key())) for msp, key in keys.items()]
+        return EmissionsIssuer(IssuerSettings(dids["Auditor1MSP"], edition=self.config.edition), admin,
+                               self.auditor_ledger, BillCustody(bills), store, recipients, clock=self.clock)
+
+    async def stop(self, *, agents: bool = True, ledger: bool = True) -> None:
+        await self._exit.aclose()
+        if agents:
+            await self.supervisor.down()
+        if ledger:
+            await self.devpeer.stop()
+
+
+def _x25519(path: Path):
+    if path.exists():
+        return load_private_key(path)
+    key = generate_private_key()
+    save_private_key(key, path)
+    return key
+
+
+def _stored_secret(path: Path) -> str:
+    """A random secret kept in a 0600 file, made on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
