@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe_machine  # noqa: E402
 
-from tests.agent_fixtures import start_agents, stop_agents  # noqa: E402
-from tests.consent.stack import Stack  # noqa: E402
+from testkit.agents import start_agents, stop_agents  # noqa: E402
+from testkit.consent_stack import Stack  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:

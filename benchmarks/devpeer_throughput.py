@@ -39,8 +39,8 @@ from _machine import describe_machine  # noqa: E402
 
 from network.gateway import connect, create_channel  # noqa: E402
 from network.msp import generate_crypto_material, load_msp  # noqa: E402
-from tests.devpeer.conftest import CHANNEL, PROBE, config_mapping  # noqa: E402
-from tests.devpeer.test_crash import _toml  # noqa: E402
+from testkit.devpeer import CHANNEL, PROBE, config_mapping  # noqa: E402
+from testkit.devpeer import config_toml  # noqa: E402
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -173,7 +173,7 @@ def _toml_with_ccaas(mapping: dict) -> str:
     import json
 
     ccaas = {cc["name"]: cc.pop("ccaas") for cc in mapping["chaincodes"] if "ccaas" in cc}
-    text = _toml(mapping)
+    text = config_toml(mapping)
     for name, table in ccaas.items():
         text += "[chaincodes.ccaas]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in table.items())
     return text

@@ -87,7 +87,8 @@ def profile(crypto: Path, address: str, msp: str, user: str) -> ConnectionProfil
 
 async def prepare(crypto: Path, address: str) -> float:
     admins = [profile(crypto, address, msp, "Admin") for msp in ORGS]
-    async with open_ledger(admins[0]) as first, open_ledger(admins[1]) as second:
+    async with open_ledger(admins[0]) as one, open_ledger(admins[1]) as two:
+        first, second = one.client, two.client
         await first.bootstrap(list(ORGS), new_secret())  # the customer index secret
         await second.bootstrap(list(ORGS))
         for msp in ORGS:
@@ -103,7 +104,8 @@ async def load(crypto: Path, address: str, total: int, clients: int, first: int 
     counter = iter(range(first, first + total))
 
     async def client(number: int) -> None:
-        async with open_ledger(profile(crypto, address, "Auditor1MSP", "User1")) as ledger:
+        async with open_ledger(profile(crypto, address, "Auditor1MSP", "User1")) as session:
+            ledger = session.client
             for index in counter:
                 month, customer = index % 12 + 1, index  # one customer per tx: see the docstring
                 start = datetime(2024, month, 1, tzinfo=UTC)

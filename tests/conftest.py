@@ -1,31 +1,12 @@
-"""Shared test policy.
-
-A test that needs an outside dependency (Node, a running service) calls `require(...)`: locally it
-skips with the reason, under CI=true it fails, so CI never passes by silently skipping.
-"""
+"""Session fixtures every test package may use; the policy itself is in testkit.policy."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip locally, fail in CI, when `condition` is false."""
-    if condition:
-        return
-    if in_ci():
-        pytest.fail(f"missing dependency in CI: {reason}")
-    pytest.skip(reason)
+from testkit.policy import SHARED, require
 
 
 @pytest.fixture(scope="session")

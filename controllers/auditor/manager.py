@@ -34,13 +34,13 @@ from controllers.auditor.audits import AuditBook
 from controllers.auditor.record import AuditRecord, AuditState, PeriodStep
 from controllers.auditor.request import AuditRequest
 from controllers.auditor.utility_access import UtilityAccess, UtilityRefused
-from controllers.consent import vocabulary as v
+from credentials import vocabulary as v
 from controllers.consent.errors import ConsentError
-from controllers.consent.model import ConsentTerms, consent_credential, new_consent_id, parse_consent
+from credentials.consent import ConsentTerms, consent_credential, new_consent_id, parse_consent
 from custody import sha256_hex
 from controllers.issuance import EmissionsIssuer, IssuanceError
 from controllers.ledger import LedgerError
-from controllers.verifier.ledger import LedgerUnavailable, unreachable
+from controllers.ledger import LedgerUnavailable, unreachable
 from controllers.workflow import StaleVersion, WorkflowStore
 
 __all__ = ["AuditManager", "AuditorConfig"]

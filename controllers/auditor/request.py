@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from controllers.consent import vocabulary as v
-from controllers.consent.model import Period
+from credentials import vocabulary as v
+from credentials.consent import Period
 
 __all__ = ["AuditRequest"]
 

@@ -1,5 +1,5 @@
-"""The DID-signed consent to read Green Button data: the credential, the custodian's checks on a
-presentation of it, and the scoped access tokens granted against it. Shared by the utility, customer
+"""The DID-signed consent to read Green Button data (the credential itself is in `credentials`):
+the custodian's checks on a presentation of it, and the scoped access tokens granted against it. Shared by the utility, customer
 and auditor controllers; no I/O here."""
 
 from controllers.consent.challenges import ChallengeBook
@@ -11,40 +11,22 @@ from controllers.consent.checks import (
 )
 from controllers.consent.errors import AccessDenied, ConsentError, ConsentRejected, MalformedConsent
 from controllers.consent.keys import KeyAgreementKey, load_or_create
-from controllers.consent.model import (
-    AccountClaims,
-    Consent,
-    ConsentTerms,
-    Period,
-    account_credential,
-    consent_credential,
-    new_consent_id,
-    parse_consent,
-)
 from controllers.consent.tokens import AccessToken, DataRequest, authorise, mint
 
 __all__ = [
     "AccessDenied",
     "AccessToken",
-    "AccountClaims",
     "AgentVerdict",
     "ChallengeBook",
-    "Consent",
     "ConsentError",
     "ConsentRejected",
-    "ConsentTerms",
     "DataRequest",
     "KeyAgreementKey",
     "MalformedConsent",
-    "Period",
-    "account_credential",
     "authorise",
     "challenge_of",
     "check_consent_presentation",
     "check_revocation_presentation",
-    "consent_credential",
     "load_or_create",
     "mint",
-    "new_consent_id",
-    "parse_consent",
 ]

@@ -13,7 +13,7 @@ from typing import Any
 
 from controllers.consent.challenges import ChallengeBook
 from controllers.consent.errors import ConsentRejected
-from controllers.consent.model import Consent, parse_consent
+from credentials.consent import Consent, parse_consent
 from controllers.consent.presentation import PresentationProof, consent_credential_of, holder_of, proof_of
 
 

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 
-class ConsentError(Exception):
-    """Base of every refusal in the consent flow."""
+from credentials.errors import ConsentError, MalformedConsent
 
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class MalformedConsent(ConsentError):
-    """A credential or presentation that does not have the consent's shape."""
+__all__ = ["AccessDenied", "ConsentError", "ConsentRejected", "MalformedConsent"]
 
 
 class ConsentRejected(ConsentError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from controllers.consent import vocabulary as v
+from credentials import vocabulary as v
 from controllers.consent.errors import MalformedConsent
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from controllers.consent.errors import AccessDenied
-from controllers.consent.model import Consent, Period
+from credentials.consent import Consent, Period
 
 DEFAULT_TTL = timedelta(minutes=15)
 

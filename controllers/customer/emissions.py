@@ -17,7 +17,7 @@ from typing import Any
 
 from controllers.acapy import AcaPyAdmin
 from controllers.acapy.records import CredentialExchange, PresentationExchange
-from controllers.issuance.credential import CREDENTIAL_TYPE, CREDENTIAL_TYPE_IRI
+from credentials.emissions import CREDENTIAL_TYPE, CREDENTIAL_TYPE_IRI
 
 __all__ = [
     "CREDENTIAL_TYPE",

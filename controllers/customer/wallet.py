@@ -29,15 +29,15 @@ import aiohttp
 
 from controllers.acapy import AcaPyAdmin, AdminApiError
 from controllers.acapy.records import CredentialExchange
-from controllers.consent import vocabulary as v
+from credentials import vocabulary as v
 from controllers.consent.errors import ConsentError, MalformedConsent
 from controllers.consent.keys import KeyAgreementKey, load_or_create
-from controllers.consent.model import consent_credential, new_consent_id, parse_consent
+from credentials.consent import consent_credential, new_consent_id, parse_consent
 from controllers.customer import emissions
 from controllers.customer.emissions import SharingRequest
 from controllers.customer.store import ConsentRecord, CustomerStore
 from custody import BillCustody, ContentStore, CustodyError
-from controllers.issuance.credential import CredentialFormatError, read_emissions_credential
+from credentials.emissions import CredentialFormatError, read_emissions_credential
 
 LOG = logging.getLogger(__name__)
 

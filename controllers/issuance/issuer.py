@@ -28,11 +28,11 @@ from controllers.acapy import AcaPyAdmin, CredentialExchange
 from custody import BillCustody, Recipient
 from greenbutton import electricity_usage_by_period, parse_bytes
 from controllers.issuance.bill import BillOwner, ConsentedBill
-from controllers.issuance.credential import LedgerAnchor, emissions_credential
+from credentials.emissions import LedgerAnchor, emissions_credential
 from controllers.issuance.delivery import deliver_credential, find_offer
 from controllers.issuance.stages import StageClock
 from controllers.ledger import CustomerDetail, LedgerError, RecordRequest, detail_hash
-from controllers.verifier.ledger import LedgerSession
+from controllers.ledger import LedgerSession
 from controllers.workflow import WorkflowRecord, WorkflowStore
 from network.gateway import CommitError
 

@@ -2,7 +2,7 @@
 
     profile = load_profile("auditor1.toml")
     async with open_ledger(profile) as ledger:
-        outcome = await ledger.record_emissions(request, detail)
+        outcome = await ledger.client.record_emissions(request, detail)
         check = await ledger.verify_record(outcome.record_id, detail_hash(document))
 """
 
@@ -11,11 +11,11 @@ from controllers.ledger.client import (
     LedgerError,
     LoadProgress,
     RecordOutcome,
-    open_ledger,
 )
 from controllers.ledger.index_secret import SecretFileError, create_secret_file, new_secret, read_secret_file
 from controllers.ledger.profile import ConnectionProfile, ProfileError, load_profile, parse_profile
 from controllers.ledger.records import AuditorSpec, CustomerDetail, RecordRequest, detail_hash
+from controllers.ledger.session import LedgerSession, LedgerUnavailable, TransactionStatus, open_ledger, unreachable
 
 __all__ = [
     "AuditorSpec",
@@ -23,11 +23,14 @@ __all__ = [
     "CustomerDetail",
     "LedgerClient",
     "LedgerError",
+    "LedgerSession",
+    "LedgerUnavailable",
     "LoadProgress",
     "ProfileError",
     "RecordOutcome",
     "RecordRequest",
     "SecretFileError",
+    "TransactionStatus",
     "create_secret_file",
     "detail_hash",
     "load_profile",
@@ -35,4 +38,5 @@ __all__ = [
     "open_ledger",
     "parse_profile",
     "read_secret_file",
+    "unreachable",
 ]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,12 +13,10 @@ from chaincode.emissions.factors import FactorEdition
 from chaincode.emissions.market import MarketFactor
 from chaincode.emissions.utilities import UtilityRecord
 from controllers.ledger.index_secret import TRANSIENT_KEY as INDEX_SECRET_TRANSIENT_KEY, check_secret
-from controllers.ledger.profile import ConnectionProfile
 from controllers.ledger.records import AuditorSpec, CustomerDetail, RecordRequest, utc_text
-from network.gateway import Contract, GatewayError, connect, create_channel
-from network.msp import load_msp
+from network.gateway import Contract, GatewayError
 
-__all__ = ["LedgerClient", "LedgerError", "LoadProgress", "RecordOutcome", "open_ledger", "DEFAULT_BATCH"]
+__all__ = ["LedgerClient", "LedgerError", "LoadProgress", "RecordOutcome", "DEFAULT_BATCH"]
 
 DEFAULT_BATCH = 500  # utilities per LoadUtilities transaction: ~110 KB of JSON
 
@@ -171,18 +168,3 @@ class LedgerClient:
 
     async def record_history(self, record_id: str) -> list[dict[str, Any]]:
         return await self._evaluate("EmissionsRecords", "RecordHistory", record_id)
-
-
-@asynccontextmanager
-async def open_ledger(profile: ConnectionProfile) -> AsyncIterator[LedgerClient]:
-    """A LedgerClient for `profile`'s identity; closes the gRPC channel on exit."""
-    member = load_msp(profile.msp_dir, profile.msp_id)
-    channel = create_channel(profile.gateway, tls_root_certificates=profile.tls_ca,
-                             server_name_override=profile.server_name_override)
-    try:
-        network = connect(channel, member.identity, member.signer).network(profile.channel)
-        contracts = {name: network.contract(profile.chaincode, name)
-                     for name in ("AuditorRegistry", "FactorRegistry", "EmissionsRecords")}
-        yield LedgerClient(contracts, profile.endorsing_orgs)
-    finally:
-        await channel.close()

@@ -19,8 +19,8 @@ from datetime import date, timedelta
 
 from lxml import etree
 
-from controllers.consent import vocabulary as v
-from controllers.consent.model import Period
+from credentials import vocabulary as v
+from credentials.consent import Period
 from greenbutton import generate_feed
 from greenbutton.generator import BASE as GENERATOR_BASE
 

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from controllers.acapy import AcaPyAdmin, AdminApiError
-from controllers.consent.vocabulary import PROOF_TYPE
-from controllers.consent.model import AccountClaims, account_credential
+from credentials.vocabulary import PROOF_TYPE
+from credentials.account import AccountClaims, account_credential
 from controllers.utility.store import Onboarding, UtilityStore
 
 LOG = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from controllers.consent.model import Period
+from credentials.consent import Period
 from controllers.consent.tokens import AccessToken
 from controllers.workflow.database import ControllerDatabase
 

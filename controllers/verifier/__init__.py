@@ -2,13 +2,12 @@
 then checks it against the ledger (registered issuer, VALID transaction, detail hash, not
 superseded) and answers with a verdict and its reasons.
 
-    async with open_ledger_session(profile) as ledger:
+    async with open_ledger(profile) as ledger:  # controllers.ledger
         verifier = EmissionsVerifier(admin, ledger)
         verdict = await verifier.check_credential(credential)
 """
 
 from controllers.verifier.checks import EmissionsVerifier
-from controllers.verifier.ledger import LedgerSession, LedgerUnavailable, TransactionStatus, open_ledger_session
 from controllers.verifier.request import PendingRequest, await_verdicts, emissions_definition, request_credential
 from controllers.verifier.service import VerifierService, build_app
 from controllers.verifier.verdict import ERROR, REJECTED, VERIFIED, Check, Verdict
@@ -17,17 +16,13 @@ __all__ = [
     "Check",
     "ERROR",
     "EmissionsVerifier",
-    "LedgerSession",
-    "LedgerUnavailable",
     "PendingRequest",
     "REJECTED",
-    "TransactionStatus",
     "VERIFIED",
     "Verdict",
     "VerifierService",
     "await_verdicts",
     "build_app",
     "emissions_definition",
-    "open_ledger_session",
     "request_credential",
 ]

@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from controllers.acapy import AcaPyAdmin, AdminApiError
-from controllers.issuance.credential import CredentialFormatError, EmissionsClaims, read_emissions_credential
+from credentials.emissions import CredentialFormatError, EmissionsClaims, read_emissions_credential
 from controllers.ledger import LedgerError, detail_hash
-from controllers.verifier.ledger import LedgerSession, LedgerUnavailable
+from controllers.ledger import LedgerSession, LedgerUnavailable
 from controllers.verifier.verdict import ERROR, REJECTED, VERIFIED, Check, Verdict
 
 __all__ = ["EmissionsVerifier"]

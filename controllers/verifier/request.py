@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from controllers.acapy import AcaPyAdmin, ExchangeAbandoned, ExchangeTimeout, PresentationExchange, new_challenge
-from controllers.consent.vocabulary import VC_TYPE_IRI
-from controllers.issuance.credential import CREDENTIAL_TYPE_IRI
+from credentials.vocabulary import VC_TYPE_IRI
+from credentials.emissions import CREDENTIAL_TYPE_IRI
 from controllers.verifier.checks import EmissionsVerifier
 from controllers.verifier.verdict import ERROR, REJECTED, Check, Verdict
 

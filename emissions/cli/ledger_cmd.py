@@ -41,7 +41,7 @@ def _with_ledger(args: argparse.Namespace, action: Callable[[Any], Awaitable[int
 
     async def run() -> int:
         async with open_ledger(load_profile(args.profile)) as ledger:
-            return await action(ledger)
+            return await action(ledger.client)
 
     try:
         return asyncio.run(run())

@@ -34,7 +34,7 @@ async def prepare_ledger(
     founders = list(admins)
     done: dict[str, Any] = {"bootstrapped": [], "edition_loaded": False, "registered": []}
     async with AsyncExitStack() as stack:
-        ledgers = {msp: await stack.enter_async_context(open_ledger(profile)) for msp, profile in admins.items()}
+        ledgers = {msp: (await stack.enter_async_context(open_ledger(profile))).client for msp, profile in admins.items()}
         first = ledgers[founders[0]]
 
         for index, msp in enumerate(founders):

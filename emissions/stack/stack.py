@@ -42,14 +42,14 @@ from custody import (
 from controllers.customer.service import build_app as wallet_pages_app
 from controllers.customer.wallet import CustomerConfig, CustomerWallet
 from controllers.issuance import EmissionsIssuer, IssuerSettings, StageClock
-from controllers.ledger import AuditorSpec, create_secret_file, read_secret_file
+from controllers.ledger import AuditorSpec, LedgerSession, create_secret_file, read_secret_file, open_ledger
 from emissions.stack.demo import StackClient
 from emissions.stack.devpeer_process import DevPeerProcess
 from emissions.stack.governance import prepare_ledger
 from emissions.stack.ledger_network import AUDITOR_ORGS, VERIFIER_ORG, LedgerLayout
 from controllers.utility.service import UtilityConfig, UtilityService
 from controllers.utility.service import build_app as utility_app
-from controllers.verifier import EmissionsVerifier, LedgerSession, VerifierService, open_ledger_session
+from controllers.verifier import EmissionsVerifier, VerifierService
 from controllers.verifier import build_app as verifier_app
 from controllers.workflow import WorkflowStore
 
@@ -181,7 +181,7 @@ class EmbeddedStack:
         await self.auditor.start()
 
         verifier_ledger = await self._exit.enter_async_context(
-            open_ledger_session(self.layout.profile(address, VERIFIER_ORG)))
+            open_ledger(self.layout.profile(address, VERIFIER_ORG)))
         self.verifier = VerifierService(EmissionsVerifier(await self._admin("verifier"), verifier_ledger),
                                         self._store(self.data_dir / "verifier" / "workflow.sqlite3"))
         await self._serve(verifier_app(self.verifier, specs["verifier"].webhook_secret), specs["verifier"].controller_port)
@@ -208,7 +208,7 @@ class EmbeddedStack:
         await prepare_ledger(self.layout.admin_profiles(address), index_secret=secret, edition=edition,
                              utilities=load_utilities(), auditors=specs, say=self.config.say)
         self.auditor_ledger = await self._exit.enter_async_context(
-            open_ledger_session(self.layout.profile(address, "Auditor1MSP")))
+            open_ledger(self.layout.profile(address, "Auditor1MSP")))
         recipients = [Recipient.of(msp, public_multibase(key.public_key())) for msp, key in keys.items()]
         return EmissionsIssuer(IssuerSettings(dids["Auditor1MSP"], edition=self.config.edition), admin,
                                self.auditor_ledger, BillCustody(bills), store, recipients, clock=self.clock)

@@ -3,7 +3,6 @@ with the status codes, messages and ErrorDetail attachments of Fabric's gateway.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING

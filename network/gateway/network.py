@@ -6,9 +6,11 @@ from fabric_protos.gateway import gateway_pb2
 
 from network.gateway import protocol
 from network.gateway.checkpointer import Checkpoint
+from network.gateway.commit import Status, SubmittedTransaction
 from network.gateway.context import CallContext, deadline
 from network.gateway.contract import Contract
 from network.gateway.events import ChaincodeEvents
+from network.gateway.result import Result
 
 
 class Network:
@@ -22,6 +24,14 @@ class Network:
         if not chaincode_name:
             raise ValueError("chaincode name must not be empty")
         return Contract(self._context, self.name, chaincode_name, contract_name or None)
+
+    async def commit_status(self, transaction_id: str, *, timeout: float | None = None) -> Status:
+        """Block number and validation code of any transaction on this channel, submitted by anyone
+        (a gateway answers any channel member). The gateway waits for a transaction it has not seen
+        yet, so the deadline bounds that wait: CommitStatusError with DEADLINE_EXCEEDED."""
+        if not transaction_id:
+            raise ValueError("transaction id must not be empty")
+        return await SubmittedTransaction(self._context, transaction_id, self.name, Result(b"")).status(timeout=timeout)
 
     async def chaincode_events(
         self,

@@ -1,1 +1,1 @@
-from tests.agent_fixtures import agent_network  # noqa: F401  (session-scoped: the four real agents)
+from testkit.agents import agent_network  # noqa: F401  (session-scoped: the four real agents)

@@ -15,7 +15,7 @@ import pytest
 
 from agents import ROLE_NAMES
 from emissions.cli import main as cli_main
-from tests.agent_fixtures import require_agents
+from testkit.agents import require_agents
 
 ROOT = Path(__file__).resolve().parents[2]
 

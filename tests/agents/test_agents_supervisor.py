@@ -8,7 +8,7 @@ import pytest
 
 from agents import AgentPorts, AgentStartError, AgentSupervisor, agent_specs
 from controllers.acapy import AcaPyAdmin
-from tests.agent_fixtures import free_agent_ports, require_agents
+from testkit.agents import free_agent_ports, require_agents
 
 ROLES = ("verifier",)
 

@@ -11,8 +11,8 @@ import sqlite3
 import subprocess
 import sys
 
-from tests.agent_fixtures import require_agents
-from tests.conftest import ROOT
+from testkit.agents import require_agents
+from testkit.policy import ROOT
 
 # Offsets from the base port of every port the stack binds (see emissions.stack.stack).
 _OFFSETS = (0, 1, 10, 11, 20, 21, 30, 31, 50, 60, 1001, 1011, 1021, 1031)

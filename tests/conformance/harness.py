@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, require
+from testkit.policy import ROOT, require
 from tests.conformance.devpeer_setup import CHAINCODE, CHANNEL, COLLECTION, ORGS, ChaincodeSource, RunningPeer, write_devpeer_config
 from tests.conformance.node_tools import node_problem, run_node_client, start_node_chaincode
 from tests.conformance.processes import ServerProcess, free_port

@@ -18,7 +18,7 @@ from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import chaincode_pb2, chaincode_shim_pb2, proposal_pb2, proposal_response_pb2
 from fabric_protos.peer.chaincode_shim_pb2_grpc import ChaincodeStub
 
-from tests.conftest import require
+from testkit.policy import require
 from tests.conformance.node_tools import node_problem, start_node_chaincode
 
 Msg = chaincode_shim_pb2.ChaincodeMessage

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent_fixtures import agent_network  # noqa: F401  (session-scoped real agents)
-from tests.consent.stack import Stack
+from testkit.agents import agent_network  # noqa: F401  (session-scoped real agents)
+from testkit.consent_stack import Stack
 
 
 @contextlib.asynccontextmanager

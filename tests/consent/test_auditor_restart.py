@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import pytest
 
 from controllers.auditor.record import AuditRecord, AuditState
-from tests.consent.stack import Stack
+from testkit.consent_stack import Stack
 
 POINTS = [
     *[(state, "after") for state in ("connected", "account proven", "consent proposed", "consent requested",

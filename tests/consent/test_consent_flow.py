@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from controllers.auditor import UtilityRefused
-from controllers.consent import ConsentTerms, consent_credential, parse_consent
-from tests.consent.stack import AUDITOR_KEY, OPERATOR_KEY, UTILITY_ID, Stack, eventually
+from credentials import ConsentTerms, consent_credential, parse_consent
+from testkit.consent_stack import AUDITOR_KEY, OPERATOR_KEY, UTILITY_ID, Stack, eventually
 
 
 ACCOUNT = "ACCT-7781"

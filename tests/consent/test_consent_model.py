@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import stat
 from datetime import UTC, date, datetime, timedelta
@@ -13,16 +12,13 @@ from controllers.consent import (
     AgentVerdict,
     ChallengeBook,
     ConsentRejected,
-    ConsentTerms,
     MalformedConsent,
-    Period,
     check_consent_presentation,
     check_revocation_presentation,
-    consent_credential,
     load_or_create,
-    parse_consent,
 )
-from controllers.consent import vocabulary as v
+from credentials import ConsentTerms, Period, consent_credential, parse_consent
+from credentials import vocabulary as v
 from custody.errors import KeyFormatError
 from custody.keys import generate_private_key, load_private_key, public_multibase
 

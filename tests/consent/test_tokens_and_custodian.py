@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
-from controllers.consent import AccessDenied, DataRequest, Period, authorise, mint, parse_consent
-from controllers.consent import vocabulary as v
+from controllers.consent import AccessDenied, DataRequest, authorise, mint
+from credentials import Period, parse_consent
+from credentials import vocabulary as v
 from controllers.consent.tokens import digest
 from greenbutton import electricity_usage_by_period, parse_bytes
 from controllers.utility import custodian

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from controllers.acapy import AcaPyAdmin
-from controllers.issuance.credential import CREDENTIAL_CONTEXTS, CREDENTIAL_TYPE
+from credentials.emissions import CREDENTIAL_CONTEXTS, CREDENTIAL_TYPE
 from controllers.verifier.request import request_credential
-from tests.consent.stack import Stack, eventually
+from testkit.consent_stack import Stack, eventually
 
 
 def emissions_credential(issuer: str, subject: str, record_id: str) -> dict[str, Any]:

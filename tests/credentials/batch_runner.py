@@ -14,7 +14,7 @@ from controllers.acapy import AcaPyAdmin
 from custody import BillCustody, LocalContentStore, Recipient
 from controllers.issuance import ConsentedBill, EmissionsIssuer, IssuerSettings, ProgressBar, issue_batch
 from controllers.ledger import ConnectionProfile
-from controllers.verifier.ledger import open_ledger_session
+from controllers.ledger import open_ledger
 from controllers.workflow import WorkflowStore
 
 
@@ -22,7 +22,7 @@ async def run(job: dict) -> int:
     data = Path(job["data_dir"])
     profile = ConnectionProfile(gateway=job["gateway"], msp_id=job["msp_id"], msp_dir=Path(job["msp_dir"]))
     bills = [ConsentedBill(**{**b, "feed": Path(b["feed"]).read_bytes()}) for b in job["bills"]]
-    async with AcaPyAdmin(job["admin_url"], job["api_key"], timeout=30) as admin, open_ledger_session(profile) as ledger:
+    async with AcaPyAdmin(job["admin_url"], job["api_key"], timeout=30) as admin, open_ledger(profile) as ledger:
         with WorkflowStore(data / "workflow.sqlite3") as store:
             issuer = EmissionsIssuer(IssuerSettings(job["auditor_did"], exchange_timeout=20), admin, ledger,
                                      BillCustody(LocalContentStore(data / "bills")), store,

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from controllers.issuance import (
+from credentials import (
     CredentialFormatError,
     LedgerAnchor,
     credential_id_for,

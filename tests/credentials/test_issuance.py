@@ -4,7 +4,7 @@ DIDComm, verified over DIDComm; the customer's bill decrypts to the hash in its 
 from __future__ import annotations
 
 from custody import BillCustody
-from controllers.issuance import read_emissions_credential
+from credentials import read_emissions_credential
 from controllers.verifier.request import await_verdicts, request_credential
 
 from tests.credentials.holder import Holder

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from controllers.issuance import read_emissions_credential
+from credentials import read_emissions_credential
 from network.gateway import connect, create_channel
 from network.msp import load_msp
 

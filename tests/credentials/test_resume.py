@@ -13,10 +13,10 @@ import time
 from datetime import UTC, datetime
 
 from custody import public_multibase
-from controllers.issuance import credential_id_for
+from credentials import credential_id_for
 from controllers.workflow import WorkflowStore
 
-from tests.conftest import ROOT
+from testkit.policy import ROOT
 from tests.credentials.holder import Holder
 from tests.credentials.world import PGE
 

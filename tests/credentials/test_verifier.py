@@ -9,9 +9,9 @@ from datetime import datetime
 
 import pytest
 
-from controllers.issuance import read_emissions_credential
+from credentials import read_emissions_credential
 from controllers.ledger import CustomerDetail, RecordRequest
-from controllers.verifier.ledger import open_ledger_session
+from controllers.ledger import open_ledger
 from controllers.verifier.request import await_verdicts, request_credential
 from controllers.verifier.verdict import ERROR, REJECTED, VERIFIED
 
@@ -117,7 +117,7 @@ def _dead_address() -> str:
 async def test_ledger_unreachable_gives_an_error_verdict_never_verified(ledger_world, issued):
     world = ledger_world
     profile = replace(world.verifier_ledger.profile, gateway=_dead_address())
-    async with open_ledger_session(profile) as dead:
+    async with open_ledger(profile) as dead:
         verdict = await world.verifier(dead).check_credential(issued[0].credential)
     assert verdict.status == ERROR and not verdict.verified
     assert "unreachable" in failed(verdict)["ledger reachable"]

@@ -27,11 +27,11 @@ from controllers.ledger import AuditorSpec
 from emissions.stack.governance import prepare_ledger
 from emissions.stack.ledger_network import AUDITOR_ORGS, VERIFIER_ORG, LedgerLayout
 from controllers.verifier.checks import EmissionsVerifier
-from controllers.verifier.ledger import LedgerSession, open_ledger_session
+from controllers.ledger import LedgerSession, open_ledger
 from controllers.workflow import WorkflowStore
 from network.devpeer import DevPeer
 from network.devpeer.config import config_from_mapping
-from tests.emissions_chaincode.conftest import small_edition
+from testkit.ledger import small_edition
 
 INDEX_SECRET = bytes(range(1, 33))
 PGE = 14328
@@ -120,8 +120,8 @@ async def ledger_world(agent_network, parties, tmp_path) -> AsyncIterator[Ledger
         async with AsyncExitStack() as stack:
             admins = [await stack.enter_async_context(agent_network.admin(role, timeout=30))
                       for role in ("auditor", "customer", "verifier")]
-            auditor_ledger = await stack.enter_async_context(open_ledger_session(layout.profile(peer.address, "Auditor1MSP")))
-            verifier_ledger = await stack.enter_async_context(open_ledger_session(layout.profile(peer.address, VERIFIER_ORG)))
+            auditor_ledger = await stack.enter_async_context(open_ledger(layout.profile(peer.address, "Auditor1MSP")))
+            verifier_ledger = await stack.enter_async_context(open_ledger(layout.profile(peer.address, VERIFIER_ORG)))
             store = WorkflowStore(tmp_path / "auditor" / "workflow.sqlite3")
             stack.callback(store.close)
             recipients = [Recipient.of(a["msp_id"], a["key_agreement_key"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
@@ -15,21 +14,10 @@ import pytest
 
 from network.devpeer.ledger import Ledger
 from network.gateway import connect, create_channel
-from tests.conftest import ROOT
-from tests.devpeer.conftest import CHANNEL, config_mapping, user
+from testkit.policy import ROOT
+from testkit.devpeer import CHANNEL, config_mapping, config_toml, user
 
 pytestmark = pytest.mark.slow
-
-
-def _toml(mapping: dict) -> str:
-    lines = [f"channel = {json.dumps(mapping['channel'])}", f"data_dir = {json.dumps(mapping['data_dir'])}"]
-    lines += ["[listen]", f"address = {json.dumps(mapping['listen']['address'])}"]
-    lines += ["[block_cutting]"] + [f"{k} = {json.dumps(v)}" for k, v in mapping["block_cutting"].items()]
-    for org in mapping["orgs"]:
-        lines += ["[[orgs]]"] + [f"{k} = {json.dumps(v)}" for k, v in org.items()]
-    for cc in mapping["chaincodes"]:
-        lines += ["[[chaincodes]]"] + [f"{k} = {json.dumps(v)}" for k, v in cc.items()]
-    return "\n".join(lines) + "\n"
 
 
 def _start(config: Path, ready: Path) -> tuple[subprocess.Popen, str]:
@@ -77,7 +65,7 @@ async def _load(address: str, member, committed: dict[str, str], stop_after: flo
 async def test_kill_9_during_load_loses_nothing_committed(crypto, tmp_path):
     mapping = config_mapping(crypto, tmp_path / "data", max_message_count=5, batch_timeout="20ms")
     config = tmp_path / "devpeer.toml"
-    config.write_text(_toml(mapping))
+    config.write_text(config_toml(mapping))
     ready = tmp_path / "ready"
     process, address = _start(config, ready)
     committed: dict[str, str] = {}

@@ -19,7 +19,7 @@ from network.devpeer import DevPeer
 from network.devpeer.config import ConfigError, config_from_mapping
 from network.gateway import EndorseError, EvaluateError, connect, create_channel
 from network.msp import generate_crypto_material, load_msp, parse_crypto_config
-from tests.devpeer.conftest import CHANNEL, PROBE
+from testkit.devpeer import CHANNEL, PROBE
 
 ORGS = {"Auditor1MSP": "auditor1.example.com", "Auditor2MSP": "auditor2.example.com",
         "VerifierMSP": "verifier.example.com"}

@@ -89,7 +89,7 @@ def test_config_errors_are_readable(tmp_path):
 def test_membership_remembers_only_the_exact_verified_signature(crypto):
     from network.devpeer.membership import MemberError, Membership
     from network.msp import load_org_msp
-    from tests.devpeer.conftest import org_dir, user
+    from testkit.devpeer import org_dir, user
 
     membership = Membership({"Auditor1MSP": load_org_msp(org_dir(crypto, "auditor1.example.com") / "msp", "Auditor1MSP")})
     member = user(crypto, "Auditor1MSP")

@@ -10,8 +10,8 @@ import pytest
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import transaction_pb2
 
-from network.gateway import EndorseError, EvaluateError, SubmitError
-from tests.devpeer.conftest import CHANNEL, start_peer, user
+from network.gateway import EndorseError, EvaluateError
+from testkit.devpeer import CHANNEL, start_peer, user
 
 V = transaction_pb2.TxValidationCode
 
@@ -40,7 +40,7 @@ async def test_non_deterministic_chaincode_fails_endorsement(client):
 
 
 async def test_peer_identity_may_not_propose(client, crypto):
-    from tests.devpeer.conftest import peer_member
+    from testkit.devpeer import peer_member
 
     contract = client.gateway(member=peer_member(crypto, "Auditor1MSP")).network(CHANNEL).contract("probe")
     with pytest.raises(EndorseError) as info:
@@ -50,7 +50,7 @@ async def test_peer_identity_may_not_propose(client, crypto):
 
 async def test_mvcc_conflict_inside_one_block(crypto, tmp_path):
     peer = await start_peer(crypto, tmp_path / "data", max_message_count=2, batch_timeout="5s")
-    from tests.devpeer.conftest import Client
+    from testkit.devpeer import Client
 
     client = Client(peer, crypto, [])
     try:
@@ -212,7 +212,7 @@ async def test_events_only_from_valid_transactions(client, peer):
 
 
 async def test_restart_keeps_chain_and_state(crypto, tmp_path):
-    from tests.devpeer.conftest import Client
+    from testkit.devpeer import Client
 
     peer = await start_peer(crypto, tmp_path / "data")
     client = Client(peer, crypto, [])

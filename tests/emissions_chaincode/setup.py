@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from controllers.ledger import AuditorSpec, CustomerDetail, RecordRequest
 
-from tests.emissions_chaincode.conftest import AUDITORS, PGE, LedgerNetwork, small_edition
+from testkit.ledger import AUDITORS, PGE, LedgerNetwork, small_edition
 
 DIDS = {
     "Auditor1MSP": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",

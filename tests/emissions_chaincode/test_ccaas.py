@@ -12,7 +12,7 @@ import pytest
 from network.devpeer import DevPeer
 from network.devpeer.config import config_from_mapping
 
-from tests.emissions_chaincode.conftest import ROOT, LedgerNetwork, devpeer_mapping
+from testkit.ledger import ROOT, LedgerNetwork, devpeer_mapping
 from tests.emissions_chaincode.setup import customer, governed_with_factors, record_request
 
 

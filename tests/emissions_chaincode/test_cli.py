@@ -14,7 +14,7 @@ import pytest
 from emissions.cli import main as cli
 from greenbutton import write_feed
 
-from tests.emissions_chaincode.conftest import ORGS, devpeer_mapping
+from testkit.ledger import ORGS, devpeer_mapping
 from tests.emissions_chaincode.setup import DIDS, KEY_AGREEMENT
 
 CUSTOMER = "did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH"

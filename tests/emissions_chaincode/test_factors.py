@@ -11,7 +11,7 @@ from chaincode.emissions.factors import EmissionRates
 from chaincode.emissions.market import MarketFactor
 from controllers.ledger import LedgerError
 
-from tests.emissions_chaincode.conftest import PGE, small_edition
+from testkit.ledger import PGE, small_edition
 from tests.emissions_chaincode.setup import bootstrap, customer, governed_with_factors, record_request, register
 
 

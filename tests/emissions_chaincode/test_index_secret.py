@@ -20,7 +20,7 @@ from chaincode.emissions.contracts import index_secret, state
 from chaincode.runtime import ContractError
 from controllers.ledger import LedgerError, SecretFileError, create_secret_file, read_secret_file
 
-from tests.emissions_chaincode.conftest import AUDITORS
+from testkit.ledger import AUDITORS
 from tests.emissions_chaincode.setup import (
     ACCOUNT,
     CUSTOMER_DID,

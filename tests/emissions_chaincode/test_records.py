@@ -19,7 +19,7 @@ from controllers.ledger import LedgerError, detail_hash
 from network.gateway import connect, create_channel
 from network.msp import load_msp
 
-from tests.emissions_chaincode.conftest import PGE
+from testkit.ledger import PGE
 from tests.emissions_chaincode.setup import (
     ACCOUNT,
     CUSTOMER_DID,

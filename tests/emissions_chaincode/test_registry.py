@@ -8,7 +8,7 @@ import pytest
 
 from controllers.ledger import AuditorSpec, LedgerError
 
-from tests.emissions_chaincode.conftest import AUDITORS
+from testkit.ledger import AUDITORS
 from tests.emissions_chaincode.setup import DIDS, INDEX_SECRET, auditor_spec, bootstrap, register
 
 

@@ -13,7 +13,7 @@ from lxml import etree
 
 from greenbutton import GreenButtonError, generate_feed, parse_bytes, parse_file, write_feed
 from greenbutton.localtime import for_zone
-from tests.conftest import SHARED, require
+from testkit.policy import SHARED, require
 
 SCHEMAS = SHARED / "data" / "greenbutton"
 ESPI_SCHEMA = {"1": "espiDerived.xsd", "3.3": "espi_v3.3/usage.xsd"}

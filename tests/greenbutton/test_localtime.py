@@ -9,7 +9,7 @@ import pytest
 
 from greenbutton import DstRule, GreenButtonError, LocalTimeParameters
 from greenbutton.localtime import LAST, SECOND, WEEKDAY_ON_OR_AFTER, ZONES, for_zone
-from tests.conftest import require
+from testkit.policy import require
 
 
 def test_decodes_the_us_rules_utilities_publish():

@@ -1,4 +1,4 @@
-"""The consent and account credentials as typed data, and their VCDM 1.1 JSON shapes.
+"""The consent credential as typed data, and its VCDM 1.1 JSON shape.
 
 `ConsentTerms` is what a customer grants; `Consent` is a parsed, well-formed consent credential
 (its proof is checked elsewhere, by an agent). Parsing is strict: a missing or odd claim is a
@@ -7,20 +7,17 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from controllers.consent import vocabulary as v
-from controllers.consent.errors import MalformedConsent
+from credentials import vocabulary as v
+from credentials.account import UTILITY_ID, iso_instant
+from credentials.errors import MalformedConsent
 from custody.errors import KeyFormatError
 from custody.keys import parse_public_key
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-
-_UTILITY_ID = re.compile(r"^[0-9]{1,7}$")  # EIA-861 utility number
-
 
 @dataclass(frozen=True)
 class Period:
@@ -42,21 +39,6 @@ class Period:
 
 
 @dataclass(frozen=True)
-class AccountClaims:
-    """What the utility attests in a UtilityAccountCredential."""
-
-    utility_id: str
-    account: str
-    service_point: str
-
-    def __post_init__(self) -> None:
-        if not _UTILITY_ID.match(self.utility_id):
-            raise MalformedConsent("utility id must be an EIA-861 utility number (digits)")
-        if not self.account or not self.service_point:
-            raise MalformedConsent("account and service point must not be empty")
-
-
-@dataclass(frozen=True)
 class ConsentTerms:
     """What a customer grants an auditor: whose data, which days, which resources, why, until when."""
 
@@ -69,7 +51,7 @@ class ConsentTerms:
     key_agreement: str  # customer's X25519 public key, multibase (z + base58btc of 0xec01 || key)
 
     def __post_init__(self) -> None:
-        if not _UTILITY_ID.match(self.utility_id):
+        if not UTILITY_ID.match(self.utility_id):
             raise MalformedConsent("utilityEiaId must be an EIA-861 utility number (digits)")
         if not self.account:
             raise MalformedConsent("accountId must not be empty")
@@ -106,28 +88,6 @@ def new_consent_id() -> str:
     return f"urn:uuid:{uuid.uuid4()}"
 
 
-def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def account_credential(issuer: str, holder: str | None, claims: AccountClaims, issued: datetime) -> dict[str, Any]:
-    """The unsigned credential; `holder` None lets the holder set its did:key at request time."""
-    subject: dict[str, Any] = {
-        "utilityEiaId": claims.utility_id,
-        "accountId": claims.account,
-        "servicePointId": claims.service_point,
-    }
-    if holder:
-        subject = {"id": holder, **subject}
-    return {
-        "@context": [v.CREDENTIALS_V1, v.PROJECT_CONTEXT],
-        "type": ["VerifiableCredential", v.ACCOUNT_TYPE],
-        "issuer": issuer,
-        "issuanceDate": _iso(issued),
-        "credentialSubject": subject,
-    }
-
-
 def consent_credential(
     *, consent_id: str, issuer: str, subject: str | None, terms: ConsentTerms, issued: datetime
 ) -> dict[str, Any]:
@@ -139,7 +99,7 @@ def consent_credential(
         "periodEnd": terms.period.end.isoformat(),
         "scope": sorted(terms.scope),
         "purpose": terms.purpose,
-        "consentExpires": _iso(terms.expires),
+        "consentExpires": iso_instant(terms.expires),
         "keyAgreementPublicKeyMultibase": terms.key_agreement,
     }
     if subject:
@@ -149,8 +109,8 @@ def consent_credential(
         "id": consent_id,
         "type": ["VerifiableCredential", v.CONSENT_TYPE],
         "issuer": issuer,
-        "issuanceDate": _iso(issued),
-        "expirationDate": _iso(terms.expires),
+        "issuanceDate": iso_instant(issued),
+        "expirationDate": iso_instant(terms.expires),
         "credentialSubject": claims,
     }
 

@@ -2,7 +2,7 @@
 
 Use from any test package by re-exporting the fixture in that package's conftest.py:
 
-    from tests.agent_fixtures import agent_network  # noqa: F401  (session-scoped fixture)
+    from testkit.agents import agent_network  # noqa: F401  (session-scoped fixture)
 
     async def test_something(agent_network):
         async with agent_network.admin("customer") as customer:
@@ -36,7 +36,7 @@ from agents.processes import supported as proc_supported
 from aiohttp import web
 
 from controllers.acapy import AcaPyAdmin, WebhookReceiver
-from tests.conftest import require
+from testkit.policy import require
 
 __all__ = ["AgentNetwork", "agent_network", "free_port", "free_agent_ports", "start_agents", "stop_agents", "require_agents"]
 

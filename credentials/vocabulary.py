@@ -1,4 +1,4 @@
-"""Names shared by issuer, holder and verifier of the consent and account credentials.
+"""Names shared by issuers, holders and verifiers of the account, consent and emissions credentials.
 
 The JSON-LD context is served offline by the agents' plugin (agents/contexts); the term names
 here must be the ones that context defines, or ACA-Py drops the claims and refuses to sign.
@@ -6,8 +6,9 @@ here must be the ones that context defines, or ACA-Py drops the claims and refus
 
 from __future__ import annotations
 
-from agents.contexts import CONTEXT_URL as PROJECT_CONTEXT
-from agents.contexts import type_iri
+from agents.contexts import CONTEXT_URL, type_iri
+
+PROJECT_CONTEXT = CONTEXT_URL  # served offline by the agents' plugin
 
 CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
 ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
@@ -26,4 +27,5 @@ SCOPES = frozenset({SCOPE_USAGE, SCOPE_BILLING})
 # DIF input descriptors match types by their expanded IRIs (the `schema` list ACA-Py requires).
 ACCOUNT_TYPE_IRI = type_iri(ACCOUNT_TYPE)
 CONSENT_TYPE_IRI = type_iri(CONSENT_TYPE)
+EMISSIONS_TYPE_IRI = type_iri(EMISSIONS_TYPE)
 VC_TYPE_IRI = "https://www.w3.org/2018/credentials#VerifiableCredential"

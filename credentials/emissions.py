@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from agents.contexts import CONTEXT_URL, type_iri
+from credentials import vocabulary as v
 
 __all__ = [
     "CREDENTIAL_TYPE",
@@ -35,11 +35,9 @@ __all__ = [
     "read_emissions_credential",
 ]
 
-CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
-ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
-CREDENTIAL_TYPE = "UtilityEmissionsCredential"
-CREDENTIAL_TYPE_IRI = type_iri(CREDENTIAL_TYPE)
-CREDENTIAL_CONTEXTS = (CREDENTIALS_V1, ED25519_2020, CONTEXT_URL)
+CREDENTIAL_TYPE = v.EMISSIONS_TYPE
+CREDENTIAL_TYPE_IRI = v.EMISSIONS_TYPE_IRI
+CREDENTIAL_CONTEXTS = (v.CREDENTIALS_V1, v.ED25519_2020_CONTEXT, v.PROJECT_CONTEXT)
 _ID_NAMESPACE = uuid.UUID("5b0f3c3e-8a43-4f0e-9d55-0c1d7a1e6a10")  # this project's credential ids
 
 

@@ -1,7 +1,8 @@
-"""A read session on the emissions ledger for verifiers (and for the auditor reading its anchors).
+"""One session on the emissions ledger for every client (issuer, verifier, command line): the
+chaincode's calls (`client`, a `LedgerClient`), reads that tell "unreachable" from "not there", and
+the block and validation code of a transaction.
 
-Besides the chaincode's queries (via `controllers.ledger.LedgerClient`) a verifier needs to know
-which block holds a transaction and how it was validated. A Fabric gateway answers that with
+A verifier needs to know which block holds a transaction and how it was validated. A Fabric gateway answers that with
 CommitStatus: it is authorised for any channel member, returns at once for a committed
 transaction, and gives the block number and the TxValidationCode. It blocks for a transaction it
 has not seen, so every lookup has a deadline.
@@ -22,14 +23,13 @@ from datetime import datetime
 from typing import Any
 
 import grpc
-from fabric_protos.gateway import gateway_pb2_grpc
 
-from controllers.ledger import ConnectionProfile, LedgerClient, LedgerError
-from network.gateway import CommitStatusError, Deadlines, GatewayError, Result, SubmittedTransaction, connect, create_channel
-from network.gateway.context import CallContext
+from controllers.ledger.client import LedgerClient, LedgerError
+from controllers.ledger.profile import ConnectionProfile
+from network.gateway import CommitStatusError, Deadlines, GatewayError, Network, connect, create_channel
 from network.msp import load_msp
 
-__all__ = ["LedgerSession", "LedgerUnavailable", "TransactionStatus", "open_ledger_session", "unreachable"]
+__all__ = ["LedgerSession", "LedgerUnavailable", "TransactionStatus", "open_ledger", "unreachable"]
 
 _CONTRACTS = ("AuditorRegistry", "FactorRegistry", "EmissionsRecords")
 _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
@@ -60,10 +60,10 @@ class LedgerSession:
     """Typed reads; any transport failure becomes LedgerUnavailable, a chaincode refusal stays a
     LedgerError (the ledger answered: the thing asked about is not there)."""
 
-    def __init__(self, client: LedgerClient, context: CallContext, profile: ConnectionProfile) -> None:
+    def __init__(self, client: LedgerClient, network: Network, profile: ConnectionProfile) -> None:
         self.client = client
         self.profile = profile
-        self._context = context
+        self._network = network
 
     async def _call(self, coroutine):
         try:
@@ -88,9 +88,8 @@ class LedgerSession:
     async def transaction_status(self, transaction_id: str, *, timeout: float = 5.0) -> TransactionStatus:
         """Block number and validation code of a committed transaction; LedgerUnavailable when the
         gateway does not answer within `timeout` (it waits for transactions it has not seen)."""
-        lookup = SubmittedTransaction(self._context, transaction_id, self.profile.channel, Result(b""))
         try:
-            status = await lookup.status(timeout=timeout)
+            status = await self._network.commit_status(transaction_id, timeout=timeout)
         except CommitStatusError as exc:
             if exc.code in _UNREACHABLE:
                 raise LedgerUnavailable(f"no commit status for transaction {transaction_id} within {timeout:g} s: "
@@ -100,17 +99,14 @@ class LedgerSession:
 
 
 @asynccontextmanager
-async def open_ledger_session(profile: ConnectionProfile, *, deadlines: Deadlines | None = None) -> AsyncIterator[LedgerSession]:
+async def open_ledger(profile: ConnectionProfile, *, deadlines: Deadlines | None = None) -> AsyncIterator[LedgerSession]:
     """A session for `profile`'s identity (any channel member); closes its gRPC channel on exit."""
     member = load_msp(profile.msp_dir, profile.msp_id)
     channel = create_channel(profile.gateway, tls_root_certificates=profile.tls_ca,
                              server_name_override=profile.server_name_override)
     try:
-        deadlines = deadlines or Deadlines(evaluate=5.0, endorse=15.0, submit=5.0, commit_status=30.0)
-        network = connect(channel, member.identity, member.signer, deadlines=deadlines).network(profile.channel)
+        network = connect(channel, member.identity, member.signer, deadlines=deadlines or Deadlines()).network(profile.channel)
         contracts: Mapping[str, Any] = {name: network.contract(profile.chaincode, name) for name in _CONTRACTS}
-        context = CallContext(gateway_pb2_grpc.GatewayStub(channel), member.identity, member.signer,
-                              member.identity.serialize(), deadlines)
-        yield LedgerSession(LedgerClient(contracts, profile.endorsing_orgs), context, profile)
+        yield LedgerSession(LedgerClient(contracts, profile.endorsing_orgs), network, profile)
     finally:
         await channel.close()

@@ -24,13 +24,13 @@ from controllers.issuance import EmissionsIssuer, IssuerSettings
 from controllers.ledger import AuditorSpec
 from emissions.stack.governance import prepare_ledger
 from emissions.stack.ledger_network import AUDITOR_ORGS, LedgerLayout
-from controllers.verifier.ledger import open_ledger_session
+from controllers.ledger import open_ledger
 from controllers.workflow import WorkflowStore
 from network.devpeer import DevPeer
 from network.devpeer.config import config_from_mapping
-from tests.emissions_chaincode.conftest import small_edition
-from controllers.consent import Period
-from controllers.consent import vocabulary as v
+from testkit.ledger import small_edition
+from credentials import Period
+from credentials import vocabulary as v
 from controllers.customer.service import build_app as customer_app
 from controllers.customer.wallet import CustomerConfig, CustomerWallet
 from controllers.utility.service import UtilityConfig, UtilityService
@@ -201,7 +201,7 @@ async def _issuer_on_a_ledger(closing: AsyncExitStack, admin: AcaPyAdmin, data_d
              for msp in AUDITOR_ORGS]
     await prepare_ledger(layout.admin_profiles(peer.address), index_secret=bytes(range(32)), edition=edition,
                          utilities=utilities, auditors=specs)
-    ledger = await closing.enter_async_context(open_ledger_session(layout.profile(peer.address, "Auditor1MSP")))
+    ledger = await closing.enter_async_context(open_ledger(layout.profile(peer.address, "Auditor1MSP")))
     recipients = [Recipient.of(msp, public_multibase(key.public_key())) for msp, key in keys.items()]
     return EmissionsIssuer(IssuerSettings(dids["Auditor1MSP"], edition=edition.edition, exchange_timeout=20), admin,
                            ledger, BillCustody(LocalContentStore(data_dir / "bills")), store, recipients)
