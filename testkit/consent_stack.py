@@ -66,6 +66,7 @@ class Stack:
     admins: list[AcaPyAdmin]
     closing: AsyncExitStack  # the dev peer, the ledger session, the auditor's store
     private_values: set[str] = field(default_factory=set)  # must never appear in a log line
+    logs: list[Path] = field(default_factory=list)  # log files of services run as processes of their own
     _last_audit: str = ""
 
     @classmethod

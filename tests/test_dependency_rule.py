@@ -54,7 +54,9 @@ ALLOWED: dict[str, set[str]] = {
     "emissions.stack": {"agents", "chaincode.emissions", "controllers.acapy", "controllers.auditor",
                         "controllers.customer", "controllers.issuance", "controllers.ledger", "controllers.utility",
                         "controllers.verifier", "controllers.workflow", "custody", "network.msp"},
-    "emissions.cli": {"agents", "chaincode.emissions", "chaincode.runtime", "controllers.ledger", "emissions.stack",
+    "emissions.services": {"controllers.acapy", "controllers.auditor", "controllers.issuance", "controllers.ledger",
+                           "controllers.workflow", "custody"},
+    "emissions.cli": {"emissions.services", "agents", "chaincode.emissions", "chaincode.runtime", "controllers.ledger", "emissions.stack",
                       "greenbutton", "network.chaincode_package", "network.devpeer", "network.msp"},
     "emissions.__init__": set(),
     "emissions.__main__": {"emissions.cli"},
@@ -118,3 +120,27 @@ def test_the_scanner_sees_an_upward_import(tmp_path):
     (tmp_path / "controllers" / "verifier").mkdir(parents=True)
     (tmp_path / "controllers" / "verifier" / "checks.py").write_text("import tests.consent.stack\n")
     assert imports(tmp_path) == {"credentials": {"controllers.auditor"}, "controllers.verifier": {"tests"}}
+
+
+def test_clients_reach_the_chaincode_only_through_its_runtime_free_modules():
+    """Outside `chaincode/`, only the command that serves the chaincode loads its runtime or its
+    contracts; clients use `chaincode.emissions.interface` and the pure calculation modules."""
+    loaders = {"emissions.cli.chaincode_cmd", "emissions.cli.devpeer_cmd", "emissions.cli.calc_cmd",
+               "emissions.cli.factors_cmd", "testkit.probe_chaincode"}
+    offenders = []
+    for top in SHIPPED:
+        if top == "chaincode":
+            continue
+        for path in sorted((ROOT / top).rglob("*.py")):
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    name = node.module
+                elif isinstance(node, ast.Import):
+                    name = node.names[0].name
+                else:
+                    continue
+                if name.startswith(("chaincode.emissions.contracts", "chaincode.emissions.chaincode")) or (
+                        name.startswith("chaincode.runtime") and module not in loaders):
+                    offenders.append(f"{module} imports {name}")
+    assert offenders == []

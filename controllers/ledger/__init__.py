@@ -13,7 +13,7 @@ from controllers.ledger.client import (
     RecordOutcome,
 )
 from controllers.ledger.index_secret import SecretFileError, create_secret_file, new_secret, read_secret_file
-from controllers.ledger.profile import ConnectionProfile, ProfileError, load_profile, parse_profile
+from controllers.ledger.profile import ConnectionProfile, ProfileError, dump_profile, load_profile, parse_profile
 from controllers.ledger.records import AuditorSpec, CustomerDetail, RecordRequest, detail_hash
 from controllers.ledger.session import LedgerSession, LedgerUnavailable, TransactionStatus, open_ledger, unreachable
 
@@ -33,6 +33,7 @@ __all__ = [
     "TransactionStatus",
     "create_secret_file",
     "detail_hash",
+    "dump_profile",
     "load_profile",
     "new_secret",
     "open_ledger",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chaincode.emissions.contracts.factor_store import edition_digest
+from chaincode.emissions.interface import TRANSIENT_DETAIL, edition_digest
 from chaincode.emissions.factors import FactorEdition
 from chaincode.emissions.market import MarketFactor
 from chaincode.emissions.utilities import UtilityRecord
@@ -149,7 +149,7 @@ class LedgerClient:
     # -- records ------------------------------------------------------------------------------
     async def record_emissions(self, request: RecordRequest, detail: CustomerDetail) -> RecordOutcome:
         outcome = await self._submit("EmissionsRecords", "RecordEmissions", request.to_json(),
-                                     transient={"detail": detail.to_transient()})
+                                     transient={TRANSIENT_DETAIL: detail.to_transient()})
         return RecordOutcome(outcome["record"], outcome["replayed"])
 
     async def get_record(self, record_id: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from chaincode.emissions.contracts.index_secret import SECRET_BYTES, TRANSIENT_KEY
+from chaincode.emissions.interface import INDEX_SECRET_BYTES as SECRET_BYTES, TRANSIENT_INDEX_SECRET as TRANSIENT_KEY
 
 __all__ = ["SECRET_BYTES", "TRANSIENT_KEY", "SecretFileError", "check_secret", "new_secret", "read_secret_file",
            "create_secret_file"]

@@ -15,12 +15,13 @@ transient (personal) data of RecordEmissions: the members of the record detail c
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ConnectionProfile", "ProfileError", "load_profile", "parse_profile"]
+__all__ = ["ConnectionProfile", "ProfileError", "dump_profile", "load_profile", "parse_profile"]
 
 
 class ProfileError(ValueError):
@@ -89,3 +90,19 @@ def load_profile(path: str | Path) -> ConnectionProfile:
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {path} is not valid TOML: {exc}") from None
     return parse_profile(data, path.resolve().parent, str(path))
+
+
+def dump_profile(profile: ConnectionProfile) -> str:
+    """The profile as the TOML `load_profile` reads back (paths absolute)."""
+    def quoted(value: object) -> str:
+        return json.dumps(str(value))  # a JSON string is a valid TOML basic string
+
+    lines = [f"gateway = {quoted(profile.gateway)}", f"msp_id = {quoted(profile.msp_id)}",
+             f"msp_dir = {quoted(profile.msp_dir)}", f"channel = {quoted(profile.channel)}",
+             f"chaincode = {quoted(profile.chaincode)}",
+             f"endorsing_orgs = [{', '.join(quoted(org) for org in profile.endorsing_orgs)}]"]
+    if profile.tls_ca is not None:
+        lines.append(f"tls_ca = {quoted(profile.tls_ca)}")
+    if profile.server_name_override:
+        lines.append(f"server_name_override = {quoted(profile.server_name_override)}")
+    return "\n".join(lines) + "\n"

@@ -24,6 +24,7 @@ from typing import Any
 
 import grpc
 
+from chaincode.emissions.interface import CONTRACTS
 from controllers.ledger.client import LedgerClient, LedgerError
 from controllers.ledger.profile import ConnectionProfile
 from network.gateway import CommitStatusError, Deadlines, GatewayError, Network, connect, create_channel
@@ -31,7 +32,7 @@ from network.msp import load_msp
 
 __all__ = ["LedgerSession", "LedgerUnavailable", "TransactionStatus", "open_ledger", "unreachable"]
 
-_CONTRACTS = ("AuditorRegistry", "FactorRegistry", "EmissionsRecords")
+_CONTRACTS = tuple(CONTRACTS)
 _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "emissions.cli.ledger_cmd",
     "emissions.cli.agents_cmd",
     "emissions.cli.up_cmd",
+    "emissions.cli.auditor_cmd",
 )
 
 

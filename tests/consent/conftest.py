@@ -44,7 +44,7 @@ async def sweeping_stack(agent_network, tmp_path, caplog):
 def _assert_no_personal_data(s: Stack, caplog, usage: set[str]) -> None:
     secrets = {s.customer.did, *s.private_values, *usage}
     lines = [r.getMessage() for r in caplog.records]
-    for spec in s.network.specs.values():
-        lines += Path(spec.log_path).read_text(errors="replace").splitlines()
+    for path in [*(Path(spec.log_path) for spec in s.network.specs.values()), *s.logs]:
+        lines += path.read_text(errors="replace").splitlines()
     leaks = [(value, line) for line in lines for value in secrets if value and value in line]
     assert not leaks, f"personal data in logs: {leaks[:3]}"

@@ -1,24 +1,26 @@
-"""The auditor's service dies at each step of an audit and a new one starts on the same store: the
-audit still finishes, exactly once. One ledger record per billing period, one credential each in
-the customer's wallet, one offer each at the auditor's agent, one consent asked of the customer.
+"""The auditor's service, a process of its own (`emissions auditor serve`), is SIGKILLed at each
+step of an audit and started again on the same store: the audit still finishes, exactly once. One
+ledger record per billing period, one credential each in the customer's wallet, one offer each at
+the auditor's agent, one consent asked of the customer.
 
-The death is in-process: at the chosen write the old service stops (the write is cancelled, as a
-killed task is, and every later write of that service fails too), its app is taken down, and the
-new service knows only what the store and the agents say. "after" points die right after a state
-is written; "before" points die after the act (the consent proposed, the ledger commit, the offer
-sent) but before its record is written, the window a kill can hit between an act and its bookkeeping.
+"after" points die right after a state is written; "before" points die after the act (the consent
+proposed, the ledger commit, the offer sent) but before its record is written, the window a kill
+can hit between an act and its bookkeeping. The process kills itself at the chosen write
+(testkit.auditor_process), so every run hits the same point.
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from datetime import UTC, datetime
 
 import pytest
 
-from controllers.auditor.record import AuditRecord, AuditState
-from testkit.consent_stack import Stack
+from controllers.auditor.record import AuditState
+from testkit.auditor_process import AuditorProcess, write_config
+from testkit.consent_stack import AUDITOR_KEY, Stack
 
 POINTS = [
     *[(state, "after") for state in ("connected", "account proven", "consent proposed", "consent requested",
@@ -30,38 +32,6 @@ POINTS = [
 ENDED = {"failed", "declined", "revoked", "expired"}
 
 
-def _label(audit: AuditRecord, state: AuditState, data: dict) -> str:
-    if state != audit.state:
-        return str(state)
-    for old, new in zip(audit.periods, data.get("periods") or []):
-        if old.get("step") != new.get("step"):
-            return f"period {new['step']}"
-    return "save"
-
-
-def die_at(stack: Stack, label: str, when: str) -> dict[str, bool]:
-    """Make the running auditor service die at the first write labelled `label`."""
-    book = stack.auditor.book
-    write = book._write
-    status = {"dead": False}
-
-    def dying(audit, state, data, refs):
-        if status["dead"]:
-            raise asyncio.CancelledError  # a dead service writes nothing more
-        hit = _label(audit, state, data) == label
-        if hit and when == "before":
-            status["dead"] = True
-            raise asyncio.CancelledError
-        written = write(audit, state, data, refs)
-        if hit:
-            status["dead"] = True
-            raise asyncio.CancelledError
-        return written
-
-    book._write = dying
-    return status
-
-
 async def _consent_request(stack: Stack, cred_ex_id: str) -> str | None:
     thread = (await stack.auditor.admin.credential_exchange(cred_ex_id)).thread_id
     for record in stack.customer.consents("pending"):
@@ -70,30 +40,47 @@ async def _consent_request(stack: Stack, cred_ex_id: str) -> str | None:
     return None
 
 
+async def _new_audit(stack: Stack, account: str) -> str:
+    """Through the service's operator API, as an operator would."""
+    async with stack.http.post(f"{stack.urls['auditor']}/api/audits", headers={"X-Operator-Key": AUDITOR_KEY}, json={
+            "period_start": "2024-01-01", "period_end": "2024-03-31", "purpose": "Scope 2 audit", "account": account,
+    }) as resp:
+        assert resp.status == 201, await resp.text()
+        created = await resp.json()
+    await stack.customer.accept_invitation(created["invitation"], "Auditor")
+    return created["audit_id"]
+
+
 @pytest.mark.parametrize(("label", "when"), POINTS, ids=[f"{w} {p}" for p, w in POINTS])
-async def test_auditor_killed_at_a_step_finishes_the_audit_exactly_once(stack: Stack, label: str, when: str):
+async def test_auditor_killed_at_a_step_finishes_the_audit_exactly_once(stack: Stack, tmp_path, label: str, when: str):
     account = f"ACCT-K{POINTS.index((label, when)):02d}"
     stack.private_values.add(account)
     await stack.onboard(account)
-    status = die_at(stack, label, when)
-    audit_id = await stack.start_audit(account=account)
-
-    approved, restarted, deadline = set(), False, time.monotonic() + 90
-    while True:
-        if status["dead"] and not restarted:
-            await stack.restart_auditor()
-            restarted = True
-        audit = stack.auditor.audit(audit_id)
-        if audit.state == AuditState.DONE and restarted:
-            break
-        assert str(audit.state) not in ENDED, audit.reason
-        if audit.cred_ex_id and audit.cred_ex_id not in approved:  # the person approves when asked
-            pending = await _consent_request(stack, audit.cred_ex_id)
-            if pending:
-                await stack.customer.approve(pending)
-                approved.add(audit.cred_ex_id)
-        assert time.monotonic() < deadline, f"audit stuck in {audit.state} (died: {status['dead']})"
-        await asyncio.sleep(0.1)
+    await stack.stop_controller("auditor")  # from here on the service runs as a process of its own
+    service = AuditorProcess(write_config(stack, tmp_path / "service", operator_key=AUDITOR_KEY))
+    stack.logs.append(service.log)
+    await asyncio.to_thread(service.start, (label, when))
+    try:
+        audit_id = await _new_audit(stack, account)
+        approved, restarted, deadline = set(), False, time.monotonic() + 90
+        while True:
+            if not restarted and service.exited() is not None:
+                assert service.exited() == -signal.SIGKILL, f"the service ended otherwise: {service.exited()}"
+                await asyncio.to_thread(service.start)
+                restarted = True
+            audit = stack.auditor.audit(audit_id)  # the store the service writes, read from outside
+            if audit.state == AuditState.DONE and restarted:
+                break
+            assert str(audit.state) not in ENDED, audit.reason
+            if audit.cred_ex_id and audit.cred_ex_id not in approved:  # the person approves when asked
+                pending = await _consent_request(stack, audit.cred_ex_id)
+                if pending:
+                    await stack.customer.approve(pending)
+                    approved.add(audit.cred_ex_id)
+            assert time.monotonic() < deadline, f"audit stuck in {audit.state} (restarted: {restarted})"
+            await asyncio.sleep(0.1)
+    finally:
+        await asyncio.to_thread(service.stop)
 
     audit = stack.auditor.audit(audit_id)
     assert [p["step"] for p in audit.periods] == ["stored"] * 3

@@ -7,14 +7,13 @@ canonical_json({"edition": FactorEdition.to_json_dict(), "utilities": {eia_id: U
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from chaincode.emissions.canonical import canonical_json
 from chaincode.emissions.contracts import state
 from chaincode.emissions.errors import EmissionsError
 from chaincode.emissions.factors import FactorEdition, RegionFactor
+from chaincode.emissions.interface import edition_digest  # noqa: F401  (the contracts' name for it)
 from chaincode.emissions.lookup import MarketResolution, ResolvedFactor, resolve_location_factor, resolve_market_factor
 from chaincode.emissions.market import MarketFactor
 from chaincode.emissions.utilities import UtilityRecord
@@ -26,11 +25,6 @@ SUBREGION = "subregion"
 STATE = "state"
 LEVELS = (SUBREGION, STATE)
 HEADER_FIELDS = ("edition", "year", "published", "source", "us", "provenance")
-
-
-def edition_digest(edition: Mapping[str, Any], utilities: Mapping[str, Any]) -> str:
-    """The content digest of an edition (FactorEdition.to_json_dict() form) and its utilities."""
-    return hashlib.sha256(canonical_json({"edition": dict(edition), "utilities": dict(utilities)})).hexdigest()
 
 
 async def edition_meta(ctx: Context, edition: str) -> dict[str, Any] | None:

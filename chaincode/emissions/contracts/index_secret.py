@@ -20,10 +20,11 @@ import hashlib
 import hmac
 
 from chaincode.emissions.contracts import state
+from chaincode.emissions.interface import INDEX_SECRET_BYTES, TRANSIENT_INDEX_SECRET
 from chaincode.runtime import Context, ContractError
 
-TRANSIENT_KEY = "indexSecret"
-SECRET_BYTES = 32
+TRANSIENT_KEY = TRANSIENT_INDEX_SECRET
+SECRET_BYTES = INDEX_SECRET_BYTES
 _KEY = state.key(state.INDEX_SECRET)
 _DOMAIN = b"emissions-customer\x00"
 

@@ -15,10 +15,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from chaincode.emissions.contracts import arguments
+from chaincode.emissions.interface import TRANSIENT_DETAIL
 from chaincode.emissions.rounding import exact
 from chaincode.runtime import ContractError
 
-TRANSIENT_KEY = "detail"
+TRANSIENT_KEY = TRANSIENT_DETAIL
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+:/-]{0,199}")
 _REQUEST_FIELDS = {"utility_id", "period_start", "period_end", "bill_format", "bill_content_id", "bill_hash",
                    "edition", "auditor_did", "supersedes"}

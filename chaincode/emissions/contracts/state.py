@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from chaincode.emissions import interface
 from chaincode.emissions.canonical import canonical_json
 from chaincode.runtime import Context, ContractError, create_composite_key
 
@@ -27,7 +28,7 @@ MARKET = "market"  # [utility_id, year, kind]
 RECORD = "record"  # [record_id]
 RECORD_BY_UTILITY = "record-utility"  # [utility_id, period_start, record_id] -> record_id
 # Private (collection emissionsRecordDetails):
-DETAILS_COLLECTION = "emissionsRecordDetails"
+DETAILS_COLLECTION = interface.DETAILS_COLLECTION
 DETAIL = "detail"  # [record_id] -> the private record detail (hashed for VerifyRecord)
 CUSTOMER = "customer"  # [HMAC customer key] -> this customer's records (overlap / idempotency index)
 INDEX_SECRET = "index-secret"  # [] -> the 32-byte HMAC key of the customer index (see index_secret)
