@@ -97,10 +97,13 @@ def load_service_config(path: str | Path) -> AuditorServiceConfig:
     if unknown:
         raise ServiceConfigError(f"{source}: unknown key(s) {', '.join(unknown)}")
 
-    def table(name: str, required: bool = True) -> dict[str, Any]:
+    def table(name: str, keys: set[str] | None = None, required: bool = True) -> dict[str, Any]:
         value = data.get(name, None if required else {})
         if not isinstance(value, dict):
             raise ServiceConfigError(f"{source}: [{name}] must be a table")
+        unknown = sorted(set(value) - keys) if keys is not None else []
+        if unknown:
+            raise ServiceConfigError(f"{source}: unknown key(s) in [{name}]: {', '.join(unknown)}")
         return value
 
     def text(where: dict[str, Any], key: str, label: str | None = None) -> str:
@@ -122,7 +125,9 @@ def load_service_config(path: str | Path) -> AuditorServiceConfig:
     host, _, port = text(data, "listen").rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ServiceConfigError(f"{source}: listen must be host:port")
-    agent, issuer, timing = table("agent"), table("issuer"), table("timing", required=False)
+    agent = table("agent", {"admin_url", "api_key_file", "webhook_secret_file"})
+    issuer = table("issuer", {"did", "edition"})
+    timing = table("timing", {"exchange_timeout", "sweep_interval"}, required=False)
     recipients, utilities = table("recipients"), table("utilities")
     if not recipients or not all(isinstance(v, str) and v.startswith("z") for v in recipients.values()):
         raise ServiceConfigError(f"{source}: [recipients] must map MSP ids to X25519 multibase keys")
