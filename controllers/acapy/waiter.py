@@ -50,6 +50,27 @@ class ExchangeWaiter:
         remaining = max(0.0, deadline - loop.time())
         return await self.wait_for(topic, self._threads[key], states, timeout=remaining, fail_states=fail_states)
 
+    async def wait_from(self, topic: str, record_id: str, read_state: str | None, states: Iterable[str], *,
+                        timeout: float = 15.0, fail_states: Iterable[str] = FAILURE_STATES,
+                        read_error: str | None = None) -> None:
+        """`wait_for`, starting from `read_state`, what a read of the record showed: a waiter knows
+        only the events it heard, so an exchange that settled before it listened is seen through
+        the read. A timeout with no event since names the state read. The exchange is forgotten
+        afterwards, so a long-running caller does not keep every event it heard."""
+        wanted, failing = frozenset(states), frozenset(fail_states) - frozenset(states)
+        if read_state in wanted:
+            return
+        if read_state in failing:
+            raise ExchangeAbandoned(topic, record_id, read_state, read_error)
+        try:
+            await self.wait_for(topic, record_id, wanted, timeout=timeout, fail_states=failing)
+        except ExchangeTimeout as exc:
+            if exc.last_state is not None:
+                raise
+            raise ExchangeTimeout(topic, record_id, wanted, timeout, read_state) from None
+        finally:
+            self.forget(topic, record_id)
+
     def forget(self, topic: str, record_id: str) -> None:
         """Drop what is known of a finished exchange (long-running controllers)."""
         self._latest.pop((topic, record_id), None)

@@ -1,83 +1,72 @@
-"""The wallet controller's own records (SQLite, in its data dir): its DID, its connections and
-every consent request with the state the person left it in. Survives restarts, so a request
-that arrived while nobody looked is still pending afterwards."""
+"""The wallet controller's own records, in its WorkflowStore (in its data dir): its DID (kind
+"meta") and every consent request (kind "consent", keyed by the agent's credential exchange id,
+filed under its consent id once approved) with the state the person left it in. Survives
+restarts, so a request that arrived while nobody looked is still pending afterwards."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from controllers.workflow.database import ControllerDatabase
+from controllers.workflow import WorkflowRecord
+from controllers.workflow import ControllerStore
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS consents (
-    cred_ex_id TEXT PRIMARY KEY,
-    connection_id TEXT,
-    state TEXT NOT NULL,          -- pending, approved, issued, declined, failed, revoked
-    proposal TEXT NOT NULL,       -- the credential the auditor proposed (JSON)
-    consent_id TEXT UNIQUE,
-    credential TEXT,              -- the signed consent, once issued (JSON)
-    reason TEXT
-);
-"""
+__all__ = ["CustomerStore", "ConsentRecord", "CONSENT"]
+
+CONSENT = "consent"
 
 
 @dataclass(frozen=True)
 class ConsentRecord:
     cred_ex_id: str
     connection_id: str | None
-    state: str
-    proposal: dict[str, Any]
+    state: str  # pending, approved, issued, declined, failed, revoked
+    proposal: dict[str, Any]  # the credential the auditor proposed
     consent_id: str | None
-    credential: dict[str, Any] | None
+    credential: dict[str, Any] | None  # the signed consent, once issued
     reason: str | None
+    version: int  # what update checks: the record is unchanged since this was read
+
+    @classmethod
+    def of(cls, record: WorkflowRecord) -> ConsentRecord:
+        d = record.data
+        return cls(record.key, d.get("connection_id"), record.state, d["proposal"], d.get("consent_id"),
+                   d.get("credential"), d.get("reason"), record.version)
 
 
-class CustomerStore(ControllerDatabase):
-    SCHEMA = _SCHEMA
+class CustomerStore(ControllerStore):
+    """Constructed from its file's path (it then owns the WorkflowStore) or on a WorkflowStore."""
 
     def add_request(self, cred_ex_id: str, connection_id: str | None, proposal: dict[str, Any]) -> bool:
         """True if new (webhooks may repeat)."""
-        cur = self._db.execute(
-            "INSERT OR IGNORE INTO consents (cred_ex_id, connection_id, state, proposal) VALUES (?, ?, 'pending', ?)",
-            (cred_ex_id, connection_id, json.dumps(proposal)),
-        )
-        return cur.rowcount == 1
+        _, created = self.workflows.put_if_absent(
+            CONSENT, cred_ex_id, "pending", {"connection_id": connection_id, "proposal": proposal})
+        return created
 
-    def update(self, cred_ex_id: str, **values: Any) -> None:
+    def update(self, record: ConsentRecord, **values: Any) -> ConsentRecord:
+        """Set fields of `record` as it was read; StaleVersion if it changed since."""
         allowed = {"state", "consent_id", "credential", "reason"}
         if not values or set(values) - allowed:
             raise ValueError(f"consent fields are {sorted(allowed)}")
-        if "credential" in values and values["credential"] is not None:
-            values["credential"] = json.dumps(values["credential"])
-        sets = ", ".join(f"{k}=?" for k in values)
-        self._db.execute(f"UPDATE consents SET {sets} WHERE cred_ex_id=?", (*values.values(), cred_ex_id))
+        data = {"connection_id": record.connection_id, "proposal": record.proposal, "consent_id": record.consent_id,
+                "credential": record.credential, "reason": record.reason}
+        data.update((k, v) for k, v in values.items() if k != "state")
+        updated = self.workflows.update(CONSENT, record.cred_ex_id, expected_version=record.version,
+                                        state=values.get("state"), data=data,
+                                        refs=[values["consent_id"]] if values.get("consent_id") else [])
+        return ConsentRecord.of(updated)
 
     def get(self, cred_ex_id: str) -> ConsentRecord | None:
-        row = self._db.execute("SELECT * FROM consents WHERE cred_ex_id=?", (cred_ex_id,)).fetchone()
-        return _record(row) if row else None
+        record = self.workflows.get(CONSENT, cred_ex_id)
+        return ConsentRecord.of(record) if record else None
 
     def by_consent_id(self, consent_id: str) -> ConsentRecord | None:
-        row = self._db.execute("SELECT * FROM consents WHERE consent_id=?", (consent_id,)).fetchone()
-        return _record(row) if row else None
+        record = self.workflows.find(CONSENT, consent_id)
+        # An approval that failed to go out leaves its consent id filed but no longer the record's.
+        if record is None or record.data.get("consent_id") != consent_id:
+            return None
+        return ConsentRecord.of(record)
 
     def all(self, *states: str) -> list[ConsentRecord]:
-        if states:
-            marks = ",".join("?" * len(states))
-            rows = self._db.execute(f"SELECT * FROM consents WHERE state IN ({marks}) ORDER BY rowid", states)
-        else:
-            rows = self._db.execute("SELECT * FROM consents ORDER BY rowid")
-        return [_record(r) for r in rows.fetchall()]
-
-
-def _record(row: tuple) -> ConsentRecord:
-    return ConsentRecord(
-        cred_ex_id=row[0],
-        connection_id=row[1],
-        state=row[2],
-        proposal=json.loads(row[3]),
-        consent_id=row[4],
-        credential=json.loads(row[5]) if row[5] else None,
-        reason=row[6],
-    )
+        """Consent requests, oldest first, optionally only those in `states`."""
+        return [ConsentRecord.of(r) for r in self.workflows.list(CONSENT, states=states or None)]

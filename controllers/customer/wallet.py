@@ -18,6 +18,7 @@ out-of-order deliveries are harmless, and `start()` replays what a restart may h
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from credentials.consent import consent_credential, new_consent_id, parse_consen
 from controllers.customer import emissions
 from controllers.customer.emissions import SharingRequest
 from controllers.customer.store import ConsentRecord, CustomerStore
+from controllers.workflow import StaleVersion
 from custody import BillCustody, ContentStore, CustodyError
 from credentials.emissions import CredentialFormatError, read_emissions_credential
 
@@ -164,10 +166,28 @@ class CustomerWallet:
             await self.admin.issue_credential(ex.cred_ex_id)
         elif ex.state in {"credential-issued", "done"} and record.state == "approved":
             issued = ex.credential or (await self.admin.credential_exchange(ex.cred_ex_id)).credential
-            self.store.update(ex.cred_ex_id, state="issued", credential=issued)
-            LOG.info("consent %s issued", ex.cred_ex_id)
+            if self._advance(record, state="issued", credential=issued):
+                LOG.info("consent %s issued", ex.cred_ex_id)
         elif ex.state == "abandoned" and record.state in {"pending", "approved"}:
-            self.store.update(ex.cred_ex_id, state="failed", reason=(ex.error_msg or "abandoned")[:200])
+            self._advance(record, state="failed", reason=(ex.error_msg or "abandoned")[:200])
+
+    def _advance(self, record: ConsentRecord, **values: Any) -> ConsentRecord | None:
+        """The agent's progress, recorded from the version read; None if a webhook and a sweep both
+        saw it and the other one recorded it first (the record has moved on)."""
+        try:
+            return self.store.update(record, **values)
+        except StaleVersion:
+            LOG.info("consent request %s changed meanwhile; left as the newer step put it", record.cred_ex_id)
+            return None
+
+    def _decide(self, record: ConsentRecord, **values: Any) -> ConsentRecord:
+        """The person's decision, recorded before it is acted on and only on the request as they
+        saw it: a second click, or a change meanwhile, refuses instead of answering twice."""
+        try:
+            return self.store.update(record, **values)
+        except StaleVersion:
+            now = self.store.get(record.cred_ex_id)
+            raise WalletError(f"consent request is {now.state if now else 'gone'}, not pending") from None
 
     async def _on_presentation(self, pres_ex_id: str) -> None:
         try:
@@ -281,8 +301,14 @@ class CustomerWallet:
         except ConsentError as exc:
             await self.decline(cred_ex_id, exc.reason)
             raise WalletError(f"consent request declined: {exc.reason}") from None
-        await self.admin.send_offer_for_proposal(cred_ex_id, credential=credential, proof_type=v.PROOF_TYPE)
-        self.store.update(cred_ex_id, state="approved", consent_id=credential["id"])
+        approved = self._decide(record, state="approved", consent_id=credential["id"])
+        try:
+            await self.admin.send_offer_for_proposal(cred_ex_id, credential=credential, proof_type=v.PROOF_TYPE)
+        except BaseException:
+            # Nothing was offered: the request waits for the person again, unless it moved on meanwhile.
+            with contextlib.suppress(StaleVersion):
+                self.store.update(approved, state="pending", consent_id=None)
+            raise
         LOG.info("consent request %s approved", cred_ex_id)
         return self.consent(cred_ex_id)
 
@@ -310,7 +336,7 @@ class CustomerWallet:
         record = self.consent(cred_ex_id)
         if record.state != "pending":
             raise WalletError(f"consent request is {record.state}, not pending")
-        self.store.update(cred_ex_id, state="declined", reason=reason)
+        self._decide(record, state="declined", reason=reason)
         await self.admin.credential_problem_report(cred_ex_id, reason)
         LOG.info("consent request %s declined", cred_ex_id)
         return self.consent(cred_ex_id)
@@ -364,7 +390,13 @@ class CustomerWallet:
             body = await resp.json()
             if resp.status != 200:
                 raise WalletError(f"utility refused the revocation: {body.get('error')}")
-        self.store.update(record.cred_ex_id, state="revoked")
+        try:
+            self.store.update(record, state="revoked")
+        except StaleVersion:
+            # Two revocations at once: the utility took both; the first recorded stands.
+            now = self.store.get(record.cred_ex_id)
+            if now is None or now.state != "revoked":
+                raise WalletError("consent changed while being revoked; look again") from None
         LOG.info("consent %s revoked", record.cred_ex_id)
 
 

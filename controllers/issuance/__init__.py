@@ -1,6 +1,7 @@
 """The auditor controller's second half: consented bills become anchored records and credentials.
 
-    issuer = EmissionsIssuer(IssuerSettings(auditor_did), admin, ledger_session, custody, store, recipients)
+    issuer = EmissionsIssuer(IssuerSettings(auditor_did), admin, ledger_session, custody, store, recipients,
+                             waiter=receiver.waiter)  # the WebhookReceiver of the auditor agent's webhooks
     credentials = await issuer.issue_bill(ConsentedBill(...))
     result = await issue_batch(issuer, bills, progress=ProgressBar(len(bills), "issuing"))
 """

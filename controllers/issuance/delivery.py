@@ -4,20 +4,20 @@ The auditor offers the exact credential with `auto_issue`: ACA-Py then issues on
 holder's request equals the offer, with credentialSubject.id unchanged (its ld_proof handler
 refuses anything else), so the holder-DID check the auditor role keeps is made by the offer itself.
 
-Progress is read from the agent's record, not from webhooks, so delivery works inside any
-controller process without owning its webhook endpoint, and a restarted controller sees the
-same truth. An offer already made for the same credential id (a crash after offering) is
-followed instead of offered again: no customer gets a credential twice.
+The wait is driven by the auditor agent's webhooks, through the caller's ExchangeWaiter. A waiter
+knows only the events it heard, so the wait starts from a read of the record (the offer as sent,
+or as found): an exchange that settled before the waiter listened is still seen. An offer already
+made for the same credential id (a crash after offering) is followed instead of offered again: no
+customer gets a credential twice.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from controllers.acapy import AcaPyAdmin, CredentialExchange, ExchangeAbandoned, ExchangeTimeout
+from controllers.acapy import (AcaPyAdmin, CredentialExchange, ExchangeTimeout, ExchangeWaiter,
+                               FAILURE_STATES)
 
 __all__ = ["ISSUED_STATES", "deliver_credential", "find_offer"]
 
@@ -25,7 +25,7 @@ TOPIC = "issue_credential_v2_0"
 # "done" is entered on the holder's ack, which it sends after storing the credential: only then is it
 # the customer's (a "credential-issued" exchange may still fail at the holder).
 ISSUED_STATES = frozenset({"done"})
-_FAILED = frozenset({"abandoned", "declined", "deleted"})
+_FAILED = FAILURE_STATES | {"deleted"}
 
 
 def _offered_id(exchange: CredentialExchange) -> str | None:
@@ -41,38 +41,36 @@ async def find_offer(admin: AcaPyAdmin, connection_id: str, credential_id: str) 
     return None
 
 
-async def wait_issued(admin: AcaPyAdmin, cred_ex_id: str, *, timeout: float) -> CredentialExchange:
-    deadline = time.monotonic() + timeout
-    pause = 0.01
-    while True:
-        exchange = await admin.credential_exchange(cred_ex_id)
-        if exchange.state in ISSUED_STATES:
-            return exchange
-        if exchange.state in _FAILED:
-            raise ExchangeAbandoned(TOPIC, cred_ex_id, exchange.state, exchange.error_msg)
-        if time.monotonic() > deadline:
-            raise ExchangeTimeout(TOPIC, cred_ex_id, ISSUED_STATES, timeout, exchange.state)
-        await asyncio.sleep(pause)
-        pause = min(pause * 1.5, 0.05)
+async def _issued(admin: AcaPyAdmin, waiter: ExchangeWaiter, read: CredentialExchange, *,
+                  timeout: float) -> CredentialExchange:
+    """The exchange once issued, waiting on `waiter` from `read`, the record as last read."""
+    await waiter.wait_from(TOPIC, read.cred_ex_id, read.state, ISSUED_STATES, timeout=timeout, fail_states=_FAILED,
+                           read_error=read.error_msg)
+    if read.state in ISSUED_STATES:
+        return read
+    # Webhooks carry no credential (ACA-Py strips it unless --debug-webhooks): the record has it.
+    return await admin.credential_exchange(read.cred_ex_id)
 
 
 async def deliver_credential(admin: AcaPyAdmin, connection_id: str, credential: Mapping[str, Any], *,
-                             timeout: float = 30.0, maybe_offered: bool = True) -> CredentialExchange:
+                             waiter: ExchangeWaiter, timeout: float = 30.0,
+                             maybe_offered: bool = True) -> CredentialExchange:
     """Offer `credential` (unsigned; the agent signs on issue) and wait until it is issued.
 
-    `maybe_offered=False` (the caller's records show no offer was ever started) skips the search
-    for an earlier offer, which lists the connection's exchanges. An offer the holder never
-    answered within half of `timeout` (an overloaded holder agent can drop an inbound message) is
-    withdrawn with a problem report and made once more: the holder had no record of it, so no
-    second credential can result."""
+    `waiter` must already hear the webhooks of `admin`'s agent (WebhookReceiver.waiter), or the
+    wait ends in ExchangeTimeout. `maybe_offered=False` (the caller's records show no offer was
+    ever started) skips the search for an earlier offer, which lists the connection's exchanges.
+    An offer the holder never answered within half of `timeout` (an overloaded holder agent can
+    drop an inbound message) is withdrawn with a problem report and made once more: the holder had
+    no record of it, so no second credential can result."""
     existing = await find_offer(admin, connection_id, credential["id"]) if maybe_offered else None
     if existing is not None:
-        return await wait_issued(admin, existing.cred_ex_id, timeout=timeout)
+        return await _issued(admin, waiter, existing, timeout=timeout)
     for attempt in (1, 2):
         offer = await admin.send_credential_offer(
             connection_id, credential, auto_issue=True, comment="Your audited Scope 2 emissions")
         try:
-            return await wait_issued(admin, offer.cred_ex_id, timeout=timeout / 2 if attempt == 1 else timeout)
+            return await _issued(admin, waiter, offer, timeout=timeout / 2 if attempt == 1 else timeout)
         except ExchangeTimeout as exc:
             if attempt == 2 or exc.last_state != "offer-sent":
                 raise

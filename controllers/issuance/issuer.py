@@ -24,7 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from controllers.acapy import AcaPyAdmin, CredentialExchange
+from controllers.acapy import AcaPyAdmin, CredentialExchange, ExchangeWaiter
 from custody import BillCustody, Recipient
 from greenbutton import electricity_usage_by_period, parse_bytes
 from controllers.issuance.bill import BillOwner, ConsentedBill
@@ -84,6 +84,9 @@ class EmissionsIssuer:
     store: WorkflowStore
     auditor_recipients: Sequence[Recipient]  # each active auditor org's key (kid = MSP id)
     clock: StageClock = field(default_factory=StageClock)
+    # Fed by the auditor agent's webhooks (WebhookReceiver.waiter); issue_bill waits on it for the
+    # holder to store each credential. The step methods never wait, so a service driving them needs none.
+    waiter: ExchangeWaiter | None = None
 
     def __post_init__(self) -> None:
         # Offers in flight at once, over all bills: each holds a session in both wallets while it runs.
@@ -92,9 +95,13 @@ class EmissionsIssuer:
     # -- one bill ---------------------------------------------------------------------------------
     async def issue_bill(self, bill: ConsentedBill) -> list[IssuedCredential]:
         """Anchor the bill's periods one after another, deliver their credentials side by side."""
+        waiter = self.waiter
+        if waiter is None:
+            # Checked before anything is anchored: without it every delivery would time out.
+            raise ValueError("issue_bill needs EmissionsIssuer(waiter=...), fed by the auditor agent's webhooks")
         deposited = await self._deposited(bill)
         steps = [await self._anchored(bill, deposited, index) for index in range(len(deposited["periods"]))]
-        return list(await asyncio.gather(*(self._delivered(bill, step) for step in steps)))
+        return list(await asyncio.gather(*(self._delivered(bill, step, waiter) for step in steps)))
 
     # -- the steps, each safe to repeat (the auditor's pipeline drives them one by one) -------------
     async def usage(self, feed: bytes) -> list[dict[str, str]]:
@@ -148,7 +155,7 @@ class EmissionsIssuer:
             step = self.store.put(PERIOD, key, "anchored", anchored)
         return step
 
-    async def _delivered(self, bill: ConsentedBill, step: WorkflowRecord) -> IssuedCredential:
+    async def _delivered(self, bill: ConsentedBill, step: WorkflowRecord, waiter: ExchangeWaiter) -> IssuedCredential:
         key = step.key
         data = step.data
         anchor = LedgerAnchor(**data["anchor"])
@@ -161,7 +168,7 @@ class EmissionsIssuer:
                 step = self.store.update(PERIOD, key, expected_version=step.version, state="offering")
             async with self._deliveries:
                 with self.clock.stage("issue"):
-                    exchange = await deliver_credential(self.admin, bill.connection_id, credential,
+                    exchange = await deliver_credential(self.admin, bill.connection_id, credential, waiter=waiter,
                                                         timeout=self.settings.exchange_timeout, maybe_offered=resumed)
             signed = exchange.credential or credential
             step = self.store.update(PERIOD, key, expected_version=step.version, state="issued",

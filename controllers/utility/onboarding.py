@@ -14,6 +14,7 @@ from controllers.acapy import AcaPyAdmin, AdminApiError
 from credentials.vocabulary import PROOF_TYPE
 from credentials.account import AccountClaims, account_credential
 from controllers.utility.store import Onboarding, UtilityStore
+from controllers.workflow import StaleVersion
 
 LOG = logging.getLogger(__name__)
 
@@ -39,11 +40,12 @@ class Onboarder:
         onboarding = self.store.onboarding(invitation_msg_id=msg_id) if msg_id else None
         if onboarding is None or onboarding.state != "invited":
             return
-        self.store.update_onboarding(onboarding.onboarding_id, connection_id=payload["connection_id"], state="connected")
-        await self._offer(self.store.onboarding(onboarding_id=onboarding.onboarding_id))
+        connected = self._move(onboarding, connection_id=payload["connection_id"], state="connected")
+        if connected is not None:
+            await self._offer(connected)
 
-    async def _offer(self, onboarding: Onboarding | None) -> None:
-        assert onboarding is not None and onboarding.connection_id
+    async def _offer(self, onboarding: Onboarding) -> None:
+        assert onboarding.connection_id
         record = self.store.account(onboarding.account)
         assert record is not None
         claims = AccountClaims(self.utility_id, record.account, record.service_point)
@@ -51,8 +53,8 @@ class Onboarder:
         offer = await self.admin.send_credential_offer(
             onboarding.connection_id, credential, proof_type=PROOF_TYPE, comment="Utility account credential"
         )
-        self.store.update_onboarding(onboarding.onboarding_id, cred_ex_id=offer.cred_ex_id, state="offered")
-        LOG.info("onboarding %s: account credential offered", onboarding.onboarding_id)
+        if self._move(onboarding, cred_ex_id=offer.cred_ex_id, state="offered"):
+            LOG.info("onboarding %s: account credential offered", onboarding.onboarding_id)
 
     async def on_credential(self, payload: dict[str, Any]) -> None:
         cred_ex_id = payload.get("cred_ex_id")
@@ -63,12 +65,12 @@ class Onboarder:
         if state == "request-received" and onboarding.state == "offered":
             await self._issue(onboarding)
         elif state in {"done", "credential-issued"} and onboarding.state in {"offered", "issued"}:
-            self.store.update_onboarding(onboarding.onboarding_id, state="done")
-            LOG.info("onboarding %s: done", onboarding.onboarding_id)
+            if self._move(onboarding, state="done"):
+                LOG.info("onboarding %s: done", onboarding.onboarding_id)
         elif state in {"abandoned", "declined"}:
             reason = payload.get("error_msg") or state
-            self.store.update_onboarding(onboarding.onboarding_id, state="failed", reason=str(reason)[:200])
-            LOG.info("onboarding %s: failed", onboarding.onboarding_id)
+            if self._move(onboarding, state="failed", reason=str(reason)[:200]):
+                LOG.info("onboarding %s: failed", onboarding.onboarding_id)
 
     async def _issue(self, onboarding: Onboarding) -> None:
         assert onboarding.cred_ex_id
@@ -84,17 +86,30 @@ class Onboarder:
         if not (isinstance(holder, str) and holder.startswith("did:key:")) or not claims_ok:
             reason = "request must bind a did:key and keep the offered claims"
             await self.admin.credential_problem_report(onboarding.cred_ex_id, reason)
-            self.store.update_onboarding(onboarding.onboarding_id, state="failed", reason=reason)
+            self._move(onboarding, state="failed", reason=reason)
             LOG.info("onboarding %s: refused (%s)", onboarding.onboarding_id, reason)
             return
         await self.admin.issue_credential(onboarding.cred_ex_id)
         self.store.bind(record.account, holder)
-        self.store.update_onboarding(onboarding.onboarding_id, state="issued")
-        LOG.info("onboarding %s: account credential issued", onboarding.onboarding_id)
+        if self._move(onboarding, state="issued"):
+            LOG.info("onboarding %s: account credential issued", onboarding.onboarding_id)
+
+    def _move(self, onboarding: Onboarding, **values: str | None) -> Onboarding | None:
+        """The onboarding updated from the version read, or None if another handler (a webhook and
+        the restart's resume, say) moved it meanwhile: the newer step stands."""
+        try:
+            return self.store.update_onboarding(onboarding, **values)
+        except StaleVersion:
+            LOG.info("onboarding %s changed meanwhile; left as the newer step put it", onboarding.onboarding_id)
+            return None
 
     async def resume(self) -> None:
         """After a restart: redo the step of every onboarding whose webhook may have been missed."""
-        for onboarding in self.store.onboardings_in_state("connected", "offered"):
+        for listed in self.store.onboardings_in_state("connected", "offered"):
+            # Read afresh: a webhook may have moved it while an earlier one was resumed.
+            onboarding = self.store.onboarding(onboarding_id=listed.onboarding_id)
+            if onboarding is None or onboarding.state not in {"connected", "offered"}:
+                continue
             if onboarding.state == "connected":
                 await self._offer(onboarding)
                 continue
@@ -104,7 +119,7 @@ class Onboarder:
             except AdminApiError as exc:
                 if exc.status != 404:
                     raise  # the agent is down or erring: the next start tries again
-                self.store.update_onboarding(onboarding.onboarding_id, state="failed", reason="exchange lost")
+                self._move(onboarding, state="failed", reason="exchange lost")
                 continue
             await self.on_credential(exchange.raw)
 

@@ -1,7 +1,10 @@
-"""The utility's own records (SQLite): which DID holds which account, onboardings in flight,
-revoked consents and the access tokens it granted.
+"""The utility's own records, in its WorkflowStore: which DID holds which account (kind "account"),
+onboardings in flight ("onboarding"), revoked consents ("revocation") and the access tokens it
+granted ("token", keyed by the token's digest).
 
-Account numbers live here and nowhere public; subscription ids are random and are all a URL shows.
+An onboarding is filed under the agent ids a webhook names (invitation message, connection,
+credential exchange); an account under its subscription id. Account numbers live here and nowhere
+public; subscription ids are random and are all a URL shows.
 """
 
 from __future__ import annotations
@@ -10,38 +13,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from credentials.consent import Period
 from controllers.consent.tokens import AccessToken
-from controllers.workflow.database import ControllerDatabase
+from controllers.workflow import WorkflowRecord
+from controllers.workflow import ControllerStore
+from credentials.consent import Period
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS accounts (
-    account TEXT PRIMARY KEY,
-    service_point TEXT NOT NULL,
-    subscription_id TEXT NOT NULL UNIQUE,
-    holder_did TEXT
-);
-CREATE TABLE IF NOT EXISTS onboardings (
-    onboarding_id TEXT PRIMARY KEY,
-    account TEXT NOT NULL REFERENCES accounts(account),
-    invitation_msg_id TEXT UNIQUE,
-    connection_id TEXT,
-    cred_ex_id TEXT UNIQUE,
-    state TEXT NOT NULL,
-    reason TEXT
-);
-CREATE TABLE IF NOT EXISTS revocations (consent_id TEXT PRIMARY KEY, revoked_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tokens (
-    digest TEXT PRIMARY KEY,
-    consent_id TEXT NOT NULL,
-    utility_id TEXT NOT NULL,
-    account TEXT NOT NULL,
-    period_start TEXT NOT NULL,
-    period_end TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    expires TEXT NOT NULL
-);
-"""
+__all__ = ["UtilityStore", "Onboarding", "AccountRecord", "ONBOARDING", "ACCOUNT", "TOKEN", "REVOCATION"]
+
+ONBOARDING, ACCOUNT, TOKEN, REVOCATION = "onboarding", "account", "token", "revocation"
+_REFS = ("invitation_msg_id", "connection_id", "cred_ex_id")  # the ids an onboarding is found by
 
 
 @dataclass(frozen=True)
@@ -53,6 +33,13 @@ class Onboarding:
     cred_ex_id: str | None
     state: str  # invited, connected, offered, issued, done, failed
     reason: str | None
+    version: int  # what update_onboarding checks: the record is unchanged since this was read
+
+    @classmethod
+    def of(cls, record: WorkflowRecord) -> Onboarding:
+        d = record.data
+        return cls(record.key, d["account"], d.get("invitation_msg_id"), d.get("connection_id"), d.get("cred_ex_id"),
+                   record.state, d.get("reason"), record.version)
 
 
 @dataclass(frozen=True)
@@ -62,97 +49,114 @@ class AccountRecord:
     subscription_id: str
     holder_did: str | None
 
+    @classmethod
+    def of(cls, record: WorkflowRecord) -> AccountRecord:
+        d = record.data
+        return cls(record.key, d["service_point"], d["subscription_id"], d.get("holder_did"))
 
-class UtilityStore(ControllerDatabase):
-    SCHEMA = _SCHEMA
+
+class UtilityStore(ControllerStore):
+    """Constructed from its file's path (it then owns the WorkflowStore) or on a WorkflowStore."""
 
     # accounts
     def add_account(self, account: str, service_point: str) -> AccountRecord:
         """The account's record, created with a fresh subscription id on first sight."""
-        self._db.execute(
-            "INSERT OR IGNORE INTO accounts (account, service_point, subscription_id) VALUES (?, ?, ?)",
-            (account, service_point, secrets.token_urlsafe(18)),
+        subscription_id = secrets.token_urlsafe(18)
+        record, _ = self.workflows.put_if_absent(
+            ACCOUNT, account, "unbound", {"service_point": service_point, "subscription_id": subscription_id},
+            refs=[subscription_id],
         )
-        found = self.account(account)
-        assert found is not None
-        return found
+        return AccountRecord.of(record)
 
     def account(self, account: str) -> AccountRecord | None:
-        row = self._db.execute("SELECT * FROM accounts WHERE account=?", (account,)).fetchone()
-        return AccountRecord(*row) if row else None
+        record = self.workflows.get(ACCOUNT, account)
+        return AccountRecord.of(record) if record else None
 
     def account_by_subscription(self, subscription_id: str) -> AccountRecord | None:
-        row = self._db.execute("SELECT * FROM accounts WHERE subscription_id=?", (subscription_id,)).fetchone()
-        return AccountRecord(*row) if row else None
+        record = self.workflows.find(ACCOUNT, subscription_id)
+        return AccountRecord.of(record) if record else None
 
     def bind(self, account: str, holder_did: str) -> None:
-        self._db.execute("UPDATE accounts SET holder_did=? WHERE account=?", (holder_did, account))
+        """Bind the account to `holder_did`; StaleVersion if it changed while being read."""
+        record = self.workflows.get(ACCOUNT, account)
+        if record is None:
+            raise LookupError("no such account to bind")
+        self.workflows.update(ACCOUNT, account, expected_version=record.version, state="bound",
+                              data={**record.data, "holder_did": holder_did})
 
     def bound_did(self, account: str) -> str | None:
         record = self.account(account)
         return record.holder_did if record else None
 
     # onboardings
-    def add_onboarding(self, onboarding_id: str, account: str, invitation_msg_id: str) -> None:
-        self._db.execute(
-            "INSERT INTO onboardings (onboarding_id, account, invitation_msg_id, state) VALUES (?, ?, ?, 'invited')",
-            (onboarding_id, account, invitation_msg_id),
-        )
+    def add_onboarding(self, onboarding_id: str, account: str, invitation_msg_id: str) -> Onboarding:
+        record = self.workflows.put(ONBOARDING, onboarding_id, "invited",
+                                    {"account": account, "invitation_msg_id": invitation_msg_id},
+                                    refs=[invitation_msg_id])
+        return Onboarding.of(record)
 
     def onboarding(self, **where: str) -> Onboarding | None:
+        """The onboarding with the one id given: onboarding_id, or an agent id it is filed under."""
         (column, value), = where.items()
-        if column not in {"onboarding_id", "invitation_msg_id", "connection_id", "cred_ex_id"}:
+        if column == "onboarding_id":
+            record = self.workflows.get(ONBOARDING, value)
+        elif column in _REFS:
+            record = self.workflows.find(ONBOARDING, value)
+            # All three kinds of id share the onboarding's references: check it is the one asked.
+            record = record if record is not None and record.data.get(column) == value else None
+        else:
             raise ValueError(f"cannot look onboardings up by {column}")
-        row = self._db.execute(f"SELECT * FROM onboardings WHERE {column}=?", (value,)).fetchone()
-        return Onboarding(*row) if row else None
+        return Onboarding.of(record) if record else None
 
-    def update_onboarding(self, onboarding_id: str, **values: str | None) -> None:
+    def update_onboarding(self, onboarding: Onboarding, **values: str | None) -> Onboarding:
+        """Set fields of `onboarding` as it was read; StaleVersion if it changed since."""
         allowed = {"connection_id", "cred_ex_id", "state", "reason"}
         if not values or set(values) - allowed:
             raise ValueError(f"onboarding fields are {sorted(allowed)}")
-        assignments = ", ".join(f"{k}=?" for k in values)
-        self._db.execute(
-            f"UPDATE onboardings SET {assignments} WHERE onboarding_id=?", (*values.values(), onboarding_id)
+        fields = {"account": onboarding.account, "invitation_msg_id": onboarding.invitation_msg_id,
+                  "connection_id": onboarding.connection_id, "cred_ex_id": onboarding.cred_ex_id,
+                  "reason": onboarding.reason}
+        data = {**fields, **{k: v for k, v in values.items() if k != "state"}}
+        record = self.workflows.update(
+            ONBOARDING, onboarding.onboarding_id, expected_version=onboarding.version, state=values.get("state"),
+            data=data, refs=[v for k, v in values.items() if k in _REFS and v],
         )
+        return Onboarding.of(record)
 
     def onboardings_in_state(self, *states: str) -> list[Onboarding]:
-        marks = ",".join("?" * len(states))
-        rows = self._db.execute(f"SELECT * FROM onboardings WHERE state IN ({marks})", states).fetchall()
-        return [Onboarding(*r) for r in rows]
+        return [Onboarding.of(r) for r in self.workflows.list(ONBOARDING, states=states)]
 
     # revocations
     def revoke(self, consent_id: str, now: datetime) -> None:
-        self._db.execute("INSERT OR IGNORE INTO revocations VALUES (?, ?)", (consent_id, now.isoformat()))
+        """Record the revocation; the first one recorded stands."""
+        self.workflows.put_if_absent(REVOCATION, consent_id, "revoked", {"revoked_at": now.isoformat()})
 
     def is_revoked(self, consent_id: str) -> bool:
-        return self._db.execute("SELECT 1 FROM revocations WHERE consent_id=?", (consent_id,)).fetchone() is not None
+        return self.workflows.get(REVOCATION, consent_id) is not None
 
     # tokens
     def save_token(self, token: AccessToken) -> None:
-        self._db.execute(
-            "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                token.digest,
-                token.consent_id,
-                token.utility_id,
-                token.account,
-                token.period.start.isoformat(),
-                token.period.end.isoformat(),
-                " ".join(sorted(token.scope)),
-                token.expires.isoformat(),
-            ),
-        )
+        self.workflows.put(TOKEN, token.digest, "granted", {
+            "consent_id": token.consent_id,
+            "utility_id": token.utility_id,
+            "account": token.account,
+            "period_start": token.period.start.isoformat(),
+            "period_end": token.period.end.isoformat(),
+            "scope": sorted(token.scope),
+            "expires": token.expires.isoformat(),
+        })
 
     def token(self, digest: str) -> AccessToken | None:
-        row = self._db.execute("SELECT * FROM tokens WHERE digest=?", (digest,)).fetchone()
-        if not row:
+        record = self.workflows.get(TOKEN, digest)
+        if record is None:
             return None
+        d = record.data
         return AccessToken(
-            digest=row[0],
-            consent_id=row[1],
-            utility_id=row[2],
-            account=row[3],
-            period=Period(date.fromisoformat(row[4]), date.fromisoformat(row[5])),
-            scope=frozenset(row[6].split()),
-            expires=datetime.fromisoformat(row[7]),
+            digest=record.key,
+            consent_id=d["consent_id"],
+            utility_id=d["utility_id"],
+            account=d["account"],
+            period=Period(date.fromisoformat(d["period_start"]), date.fromisoformat(d["period_end"])),
+            scope=frozenset(d["scope"]),
+            expires=datetime.fromisoformat(d["expires"]),
         )

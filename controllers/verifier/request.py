@@ -5,19 +5,18 @@ fields: a ledger anchor must be present, and, when the verifier asks about one r
 Each request carries a fresh UUID4 challenge, kept with the request so the presentation that
 comes back is checked against the challenge this verifier issued, not one the holder picked.
 The verifier's agent verifies the presentation itself (--auto-verify-presentation); the
-controller waits for that by reading the record (bounded), then runs EmissionsVerifier.
+controller waits for that on the verifier agent's webhooks (bounded), then runs EmissionsVerifier.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from controllers.acapy import AcaPyAdmin, ExchangeAbandoned, ExchangeTimeout, PresentationExchange, new_challenge
+from controllers.acapy import (AcaPyAdmin, ExchangeAbandoned, ExchangeTimeout, ExchangeWaiter, FAILURE_STATES,
+                               PresentationExchange, new_challenge)
 from credentials.vocabulary import VC_TYPE_IRI
 from credentials.emissions import CREDENTIAL_TYPE_IRI
 from controllers.verifier.checks import EmissionsVerifier
@@ -26,7 +25,8 @@ from controllers.verifier.verdict import ERROR, REJECTED, Check, Verdict
 __all__ = ["PendingRequest", "emissions_definition", "request_credential", "await_verdicts", "settled", "verdicts_on"]
 
 TOPIC = "present_proof_v2_0"
-_ENDED = frozenset({"abandoned", "declined", "deleted"})
+_ENDED = FAILURE_STATES | {"deleted"}
+_DONE = frozenset({"done"})
 _RECORD_ID = r"^[0-9a-f]{64}$"
 
 
@@ -77,25 +77,25 @@ async def request_credential(admin: AcaPyAdmin, connection_id: str, *, record_id
     return PendingRequest(exchange.pres_ex_id, exchange.thread_id, challenge)
 
 
-async def _settled(admin: AcaPyAdmin, pres_ex_id: str, timeout: float) -> PresentationExchange:
-    deadline = time.monotonic() + timeout
-    pause = 0.01
-    while True:
-        exchange = await admin.presentation_exchange(pres_ex_id)
-        if exchange.state == "done":
-            return exchange
-        if exchange.state in _ENDED:
-            raise ExchangeAbandoned(TOPIC, pres_ex_id, exchange.state, exchange.error_msg)
-        if time.monotonic() > deadline:
-            raise ExchangeTimeout(TOPIC, pres_ex_id, {"done"}, timeout, exchange.state)
-        await asyncio.sleep(pause)
-        pause = min(pause * 1.5, 0.05)
+async def _settled(admin: AcaPyAdmin, waiter: ExchangeWaiter, pres_ex_id: str, timeout: float) -> PresentationExchange:
+    # A waiter knows only the events it heard: the record read first shows an exchange that
+    # settled before it listened (a request awaited after a restart).
+    read = await admin.presentation_exchange(pres_ex_id)
+    await waiter.wait_from(TOPIC, pres_ex_id, read.state, _DONE, timeout=timeout, fail_states=_ENDED,
+                           read_error=read.error_msg)
+    if read.state in _DONE:
+        return read
+    # Webhooks carry no presentation (ACA-Py strips it unless --debug-webhooks): the record has it.
+    return await admin.presentation_exchange(pres_ex_id)
 
 
-async def await_verdicts(verifier: EmissionsVerifier, pending: PendingRequest, *, timeout: float = 30.0) -> list[Verdict]:
-    """The verdicts on what the holder presented; a refusal or silence is a verdict too."""
+async def await_verdicts(verifier: EmissionsVerifier, pending: PendingRequest, *, waiter: ExchangeWaiter,
+                         timeout: float = 30.0) -> list[Verdict]:
+    """The verdicts on what the holder presented; a refusal or silence is a verdict too.
+
+    `waiter` must already hear the webhooks of the verifier's agent (WebhookReceiver.waiter)."""
     try:
-        exchange = await _settled(verifier.admin, pending.pres_ex_id, timeout)
+        exchange = await _settled(verifier.admin, waiter, pending.pres_ex_id, timeout)
     except ExchangeAbandoned as exc:
         return [Verdict(REJECTED, (Check("presentation", False, f"the holder declined: {exc.reason or exc.state}"),))]
     except ExchangeTimeout as exc:

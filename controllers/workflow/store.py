@@ -98,23 +98,34 @@ class WorkflowStore:
     def put(self, kind: str, key: str, state: str, data: Mapping[str, Any] | None = None, *,
             refs: Iterable[str] = ()) -> WorkflowRecord:
         """Create a workflow at version 1; WorkflowExists if (kind, key) is taken."""
+        record, created = self.put_if_absent(kind, key, state, data, refs=refs)
+        if not created:
+            raise WorkflowExists(kind, key)
+        return record
+
+    def put_if_absent(self, kind: str, key: str, state: str, data: Mapping[str, Any] | None = None, *,
+                      refs: Iterable[str] = ()) -> tuple[WorkflowRecord, bool]:
+        """Create a workflow at version 1 unless (kind, key) is taken; returns the stored workflow
+        and whether this call created it (if not, nothing is written, `refs` included)."""
         _check(kind, key, state)
         now = time.time()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.execute(
-                    "INSERT INTO workflow VALUES (?, ?, ?, ?, 1, ?, ?)", (kind, key, state, _dump(data or {}), now, now)
-                )
-                self._file(kind, key, refs)
+                row = self._db.execute("SELECT * FROM workflow WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+                if row is None:
+                    self._db.execute(
+                        "INSERT INTO workflow VALUES (?, ?, ?, ?, 1, ?, ?)",
+                        (kind, key, state, _dump(data or {}), now, now),
+                    )
+                    self._file(kind, key, refs)
                 self._db.execute("COMMIT")
-            except sqlite3.IntegrityError:
-                self._db.execute("ROLLBACK")
-                raise WorkflowExists(kind, key) from None
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        return WorkflowRecord(kind, key, state, dict(data or {}), 1, now, now)
+        if row is not None:
+            return _record(row), False
+        return WorkflowRecord(kind, key, state, dict(data or {}), 1, now, now), True
 
     def _file(self, kind: str, key: str, refs: Iterable[str]) -> None:
         for ref in refs:

@@ -139,3 +139,21 @@ async def test_real_agent_webhooks_need_the_secret(agent_network):
         inv = await auditor.create_invitation()
         event = await hooks["auditor"].waiter.wait_for("out_of_band", inv.oob_id, {"await-response"}, timeout=10)
     assert event.payload["invi_msg_id"] == inv.invitation_msg_id
+
+
+async def test_a_wait_from_a_read_sees_what_settled_before_the_waiter_listened():
+    waiter = WebhookReceiver(SECRET).waiter
+    await asyncio.wait_for(waiter.wait_from(TOPIC, "cx-read", "done", {"done"}, timeout=5), 1)  # no event needed
+    with pytest.raises(ExchangeAbandoned, match="cx-gone ended abandoned: holder refused"):
+        await waiter.wait_from(TOPIC, "cx-gone", "abandoned", {"done"}, read_error="holder refused")
+
+
+async def test_a_wait_from_a_read_names_the_state_read_when_nothing_was_heard_since():
+    receiver = WebhookReceiver(SECRET)
+    with pytest.raises(ExchangeTimeout, match="cx-quiet did not reach done within 0.1 s \\(last state: offer-sent\\)"):
+        await receiver.waiter.wait_from(TOPIC, "cx-quiet", "offer-sent", {"done"}, timeout=0.1)
+    waiting = asyncio.create_task(receiver.waiter.wait_from(TOPIC, "cx-1", "offer-sent", {"done"}, timeout=5))
+    await asyncio.sleep(0)
+    await receiver.deliver(WebhookEvent.parse(TOPIC, _payload("done", "t9")))
+    await waiting
+    assert receiver.waiter.latest(TOPIC, "cx-1") is None  # forgotten once settled

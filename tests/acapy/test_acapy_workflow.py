@@ -54,3 +54,15 @@ def test_bad_input_is_named(tmp_path):
             store.put("k", "y", "s", {"when": object()})
         assert store.get("k", "y") is None
         assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_put_if_absent_creates_once_and_keeps_the_first(tmp_path):
+    with WorkflowStore(tmp_path / "wf.db") as store:
+        first, created = store.put_if_absent("account", "a-1", "unbound", {"sub": "s-1"}, refs=["s-1"])
+        assert created and first.version == 1
+        again, created = store.put_if_absent("account", "a-1", "unbound", {"sub": "s-2"}, refs=["s-2"])
+        # The second call writes nothing, its reference included.
+        assert not created and again.data == {"sub": "s-1"} and again.version == 1
+        assert store.find("account", "s-1").key == "a-1" and store.find("account", "s-2") is None
+        with pytest.raises(WorkflowExists):
+            store.put("account", "a-1", "unbound")

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 
+from controllers.customer.store import CustomerStore
 from testkit.agents import require_agents
 from testkit.policy import ROOT
 
@@ -71,8 +72,11 @@ def test_demo_runs_the_mission_and_reruns_on_the_same_data(tmp_path):
 def _assert_no_personal_data_on_the_public_ledger(data) -> None:
     """The demo's customer DID and account / service point numbers (DEMO-..., SP-...) appear in the
     private collection only: never in public state, history, blocks (with their events) or hashes."""
-    with sqlite3.connect(data / "customer" / "wallet.sqlite3") as wallet:
-        (customer_did,), = wallet.execute("SELECT value FROM meta WHERE name = 'did'")
+    wallet = CustomerStore(data / "customer" / "wallet.sqlite3")
+    try:
+        customer_did = wallet.get_meta("did")
+    finally:
+        wallet.close()
     ledger = sqlite3.connect(data / "ledger" / "devpeer" / "ledger.sqlite")
     try:
         # Whole identifiers, not prefixes: a short byte string turns up by chance in signatures.

@@ -17,7 +17,7 @@ async def test_happy_path_issue_then_verify_over_didcomm(ledger_world):
         assert len(issued) == 3  # January to March
         wanted = issued[1].anchor.record_id
         pending = await request_credential(world.verifier_admin, world.parties.verifier_connection, record_id=wanted)
-        verdicts = await await_verdicts(world.verifier(), pending, timeout=20)
+        verdicts = await await_verdicts(world.verifier(), pending, waiter=world.waiter("verifier"), timeout=20)
     assert [v.status for v in verdicts] == ["verified"], [v.reasons for v in verdicts]
     assert verdicts[0].record_id == wanted
     names = {c.name for c in verdicts[0].checks}
@@ -62,7 +62,7 @@ async def test_a_year_of_credentials_in_one_presentation(ledger_world):
         issued = await world.issuer().issue_bill(world.bill(days=120, seed=5))
         wanted = [c.anchor.record_id for c in issued]
         pending = await request_credential(world.verifier_admin, world.parties.verifier_connection, record_ids=wanted)
-        verdicts = await await_verdicts(world.verifier(), pending, timeout=30)
+        verdicts = await await_verdicts(world.verifier(), pending, waiter=world.waiter("verifier"), timeout=30)
     assert len(wanted) == 4
     assert sorted(v.record_id for v in verdicts) == sorted(wanted)
     assert all(v.verified for v in verdicts), [v.reasons for v in verdicts]

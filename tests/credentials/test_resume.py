@@ -33,12 +33,15 @@ def _job(world, data_dir) -> dict:
                       "customer_key_agreement": bill.customer_key_agreement, "utility_id": bill.utility_id,
                       "account_id": bill.account_id, "service_point_id": bill.service_point_id, "feed": str(feed)})
     profile = world.auditor_ledger.profile
+    spec = world.agents.specs["auditor"]
     return {
         "data_dir": str(data_dir), "gateway": profile.gateway, "msp_id": profile.msp_id, "msp_dir": str(profile.msp_dir),
         "admin_url": world.auditor_admin.base_url, "api_key": world.agents.running["auditor"].api_key,
         "auditor_did": world.parties.auditor_dids["Auditor1MSP"],
         "recipients": [[msp, public_multibase(key.public_key())] for msp, key in world.parties.auditor_keys.items()],
         "bills": bills,
+        # The runner is the auditor's controller: its agent's webhooks go to it.
+        "webhook_host": spec.host, "webhook_port": spec.controller_port, "webhook_secret": spec.webhook_secret,
     }
 
 
@@ -50,8 +53,8 @@ def _issued(data_dir) -> int:
         return len(store.list("emissions-period", states=["issued"]))
 
 
-async def test_killed_mid_batch_then_rerun_completes_without_duplicates(ledger_world, tmp_path):
-    world = ledger_world
+async def test_killed_mid_batch_then_rerun_completes_without_duplicates(ledger_world_without_webhooks, tmp_path):
+    world = ledger_world_without_webhooks
     data_dir = tmp_path / "auditor-process"
     data_dir.mkdir()
     job_file = data_dir / "job.json"

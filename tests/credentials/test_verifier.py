@@ -57,7 +57,7 @@ async def test_tampered_credential_presented_over_didcomm_is_rejected(ledger_wor
         async with Holder(world.customer_admin, choose=pick_tampered).running():
             pending = await request_credential(world.verifier_admin, world.parties.verifier_connection,
                                                record_id=issued[2].anchor.record_id)
-            verdicts = await await_verdicts(world.verifier(), pending, timeout=20)
+            verdicts = await await_verdicts(world.verifier(), pending, waiter=world.waiter("verifier"), timeout=20)
     finally:
         await world.customer_admin.delete_w3c_credential(tampered["id"])
     assert [v.status for v in verdicts] == [REJECTED]

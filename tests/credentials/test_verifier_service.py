@@ -17,7 +17,7 @@ async def test_api_request_over_didcomm_then_page_and_direct_verify(ledger_world
     async with Holder(world.customer_admin).running():
         issued = await world.issuer().issue_bill(world.bill(days=31))
         store = WorkflowStore(world.data_dir / "verifier" / "workflow.sqlite3")
-        # No webhooks reach this app (its agent posts to the stack's port): the sweep finds the answer.
+        # No webhooks reach this app (its agent posts to the world's receiver): the sweep finds the answer.
         service = VerifierService(world.verifier(), store, timeout=20, sweep_interval=0.2)
         async with TestClient(TestServer(build_app(service, "webhook-secret"))) as http:
             created = await http.post("/api/requests", json={"connection_id": world.parties.verifier_connection,

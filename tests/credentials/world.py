@@ -3,7 +3,10 @@
 `parties` (session): the auditor's two org DIDs and the customer's DID in their agents, each auditor
 org's X25519 bill key, the customer's, and DIDComm connections auditor<->customer and
 verifier<->customer. `ledger_world` (per test): a fresh dev peer, governed, factors sealed, both
-auditors registered; with the issuer and verifier objects wired to it.
+auditors registered; with the issuer and verifier objects wired to it, and the auditor's and
+verifier's webhooks heard on their controller ports while the test runs (other test packages run
+their own controllers there). `ledger_world_without_webhooks`: the same, with nobody listening, for
+a test that runs its own auditor controller.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from controllers.acapy import AcaPyAdmin
+from controllers.acapy import AcaPyAdmin, ExchangeWaiter, WebhookReceiver
 from custody import BillCustody, LocalContentStore, Recipient, generate_private_key, public_multibase
 from greenbutton import generate_feed
 from controllers.issuance import ConsentedBill, EmissionsIssuer, IssuerSettings
@@ -87,10 +90,17 @@ class LedgerWorld:
     custody: BillCustody
     store: WorkflowStore
     recipients: list[Recipient]
+    hooks: dict[str, WebhookReceiver] = dataclasses.field(default_factory=dict)  # role -> its agent's webhooks
+
+    def waiter(self, role: str) -> ExchangeWaiter:
+        if role not in self.hooks:
+            raise LookupError(f"this world does not listen for the {role} agent's webhooks")
+        return self.hooks[role].waiter
 
     def issuer(self, msp: str = "Auditor1MSP", store: WorkflowStore | None = None) -> EmissionsIssuer:
         return EmissionsIssuer(IssuerSettings(self.parties.auditor_dids[msp], exchange_timeout=20), self.auditor_admin,
-                               self.auditor_ledger, self.custody, store or self.store, self.recipients)
+                               self.auditor_ledger, self.custody, store or self.store, self.recipients,
+                               waiter=self.waiter("auditor"))
 
     def verifier(self, ledger: LedgerSession | None = None) -> EmissionsVerifier:
         return EmissionsVerifier(self.verifier_admin, ledger or self.verifier_ledger)
@@ -108,7 +118,7 @@ def auditor_specs(parties: Parties) -> list[AuditorSpec]:
 
 
 @pytest.fixture
-async def ledger_world(agent_network, parties, tmp_path) -> AsyncIterator[LedgerWorld]:
+async def ledger_world_without_webhooks(agent_network, parties, tmp_path) -> AsyncIterator[LedgerWorld]:
     layout = LedgerLayout(tmp_path / "ledger")
     layout.ensure_crypto()
     peer = DevPeer(config_from_mapping(layout.devpeer_mapping(), tmp_path))
@@ -130,3 +140,9 @@ async def ledger_world(agent_network, parties, tmp_path) -> AsyncIterator[Ledger
                               BillCustody(LocalContentStore(tmp_path / "bills")), store, recipients)
     finally:
         await peer.stop()
+
+
+@pytest.fixture
+async def ledger_world(ledger_world_without_webhooks, agent_network) -> AsyncIterator[LedgerWorld]:
+    async with agent_network.webhooks("auditor", "verifier") as hooks:
+        yield dataclasses.replace(ledger_world_without_webhooks, hooks=hooks)
