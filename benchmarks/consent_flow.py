@@ -1,6 +1,6 @@
 """Consent-to-feed latency and throughput with N customers in parallel, and each agent's RSS.
 
-Starts the four real agents and the three controllers (tests/consent/stack.py), onboards N
+Starts the four real agents and the three controllers (testkit/consent_stack.py), onboards N
 accounts (all held by the one customer wallet), then runs N audits at once: proposal -> approval
 -> consent issued -> VP to the utility -> token -> Batch feed downloaded and aggregated.
 Latency is from the approval to the aggregated feed. Run: .venv/bin/python benchmarks/consent_flow.py

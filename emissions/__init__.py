@@ -1,2 +1,3 @@
-"""The application: the `emissions` command line (`cli/`) and the embedded stack it starts
-(`stack/`), which wires the four parties' services in `controllers/` to the ledger in `network/`."""
+"""The application: the `emissions` command line (`cli/`), the embedded stack it starts (`stack/`),
+which wires the four parties' services in `controllers/` to the ledger in `network/`, and a party's
+service as a process of its own (`services/`)."""

@@ -1,7 +1,8 @@
 """What a client needs to call the emissions chaincode, without the chaincode's runtime: the
 contracts and their functions, the transient keys, the private collection, and the digest that
-names a factor edition. The contracts take these names from here, and a test pins that each
-contract serves exactly the functions listed, so a client and the chaincode cannot drift apart."""
+names a factor edition. The contracts take the transient keys, the collection and the digest from
+here; a test pins that each contract serves exactly the functions listed, and that the ledger
+client calls no other, so a client and the chaincode cannot drift apart."""
 
 from __future__ import annotations
 

@@ -82,6 +82,7 @@ def _flag(value: bool) -> str:
 
 
 W3C_MAX_RESULTS = 10_000  # credentials one listing returns at most
+LIST_PAGE = 1000  # records per page of a listing (ACA-Py allows up to 10,000)
 
 
 class AcaPyAdmin:
@@ -115,6 +116,17 @@ class AcaPyAdmin:
             self._session = None
 
     # -- transport -------------------------------------------------------------------------
+    async def _listing(self, path: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every record of a paginated listing: ACA-Py answers one page (100 records unless asked
+        for more), so a wallet with a long history would otherwise lose its older records."""
+        found: list[dict[str, Any]] = []
+        while True:
+            body = await self.request("GET", path, params={**params, "limit": LIST_PAGE, "offset": len(found)})
+            page = body.get("results", [])
+            found += page
+            if len(page) < LIST_PAGE:
+                return found
+
     async def request(
         self,
         method: str,
@@ -246,8 +258,8 @@ class AcaPyAdmin:
         return ConnectionRecord.from_api(body)
 
     async def connections(self, *, state: str | None = None, invitation_msg_id: str | None = None) -> list[ConnectionRecord]:
-        body = await self.request("GET", "/connections", params={"state": state, "invitation_msg_id": invitation_msg_id})
-        return [ConnectionRecord.from_api(r) for r in body.get("results", [])]
+        found = await self._listing("/connections", {"state": state, "invitation_msg_id": invitation_msg_id})
+        return [ConnectionRecord.from_api(r) for r in found]
 
     # -- issue-credential v2, ld_proof -----------------------------------------------------
     async def send_credential_proposal(
@@ -317,10 +329,9 @@ class AcaPyAdmin:
     async def credential_exchanges(
         self, *, connection_id: str | None = None, state: str | None = None, role: str | None = None, thread_id: str | None = None
     ) -> list[CredentialExchange]:
-        body = await self.request(
-            "GET", f"{_ISSUE}/records", params={"connection_id": connection_id, "state": state, "role": role, "thread_id": thread_id}
-        )
-        return [CredentialExchange.from_api(r) for r in body.get("results", [])]
+        found = await self._listing(
+            f"{_ISSUE}/records", {"connection_id": connection_id, "state": state, "role": role, "thread_id": thread_id})
+        return [CredentialExchange.from_api(r) for r in found]
 
     async def delete_credential_exchange(self, cred_ex_id: str) -> None:
         await self.request("DELETE", f"{_ISSUE}/records/{_q(cred_ex_id)}", template=f"{_ISSUE}/records/{{id}}")
@@ -386,10 +397,9 @@ class AcaPyAdmin:
     async def presentation_exchanges(
         self, *, connection_id: str | None = None, state: str | None = None, role: str | None = None, thread_id: str | None = None
     ) -> list[PresentationExchange]:
-        body = await self.request(
-            "GET", f"{_PRESENT}/records", params={"connection_id": connection_id, "state": state, "role": role, "thread_id": thread_id}
-        )
-        return [PresentationExchange.from_api(r) for r in body.get("results", [])]
+        found = await self._listing(
+            f"{_PRESENT}/records", {"connection_id": connection_id, "state": state, "role": role, "thread_id": thread_id})
+        return [PresentationExchange.from_api(r) for r in found]
 
     async def delete_presentation_exchange(self, pres_ex_id: str) -> None:
         await self.request("DELETE", f"{_PRESENT}/records/{_q(pres_ex_id)}", template=f"{_PRESENT}/records/{{id}}")

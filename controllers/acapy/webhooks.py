@@ -88,7 +88,11 @@ class WebhookReceiver:
             newest = self._newest.get(key)
             if newest is not None and _older(order, newest):
                 return self._count("stale", event)
-            await self._run(event)
+            try:
+                await self._run(event)
+            except BaseException:
+                await self.waiter.notify(event)  # the agent's state is a fact even when a handler failed
+                raise
             self._handled.add(seen_key)
             if newest is None or not _older(order, newest):
                 self._newest[key] = order

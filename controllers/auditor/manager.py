@@ -155,7 +155,7 @@ class AuditManager:
                     LOG.warning("audit %s: %s paused (%s); the sweep retries", audit_id, audit.state, type(exc).__name__)
                     return
                 except AdminApiError as exc:
-                    if exc.status is not None and exc.status < 500:
+                    if exc.status is not None and 0 < exc.status < 500:  # 0: the agent did not answer
                         raise
                     LOG.warning("audit %s: %s paused (agent: %s); the sweep retries", audit_id, audit.state, exc.status)
                     return

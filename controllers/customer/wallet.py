@@ -67,6 +67,7 @@ class CustomerWallet:
         self.did = ""
         # Exchanges being answered: a webhook and a sweep may both see one.
         self._answering: set[str] = set()
+        self._approving: set[str] = set()  # approvals whose offer is being sent right now
 
     async def start(self) -> None:
         self.did = (await self.admin.ensure_did_key(self.store.get_meta("did"))).did
@@ -162,6 +163,10 @@ class CustomerWallet:
                 LOG.info("consent request %s waits for the person", ex.cred_ex_id)
         elif record is None:
             return
+        elif ex.state == "proposal-received" and record.state == "approved" and ex.cred_ex_id not in self._approving:
+            # Approved, but the offer never went out (a crash in between): ask the person again.
+            if self._advance(record, state="pending", consent_id=None):
+                LOG.info("consent request %s waits for the person again: its approval was never sent", ex.cred_ex_id)
         elif ex.state == "request-received" and record.state == "approved":
             await self.admin.issue_credential(ex.cred_ex_id)
         elif ex.state in {"credential-issued", "done"} and record.state == "approved":
@@ -302,13 +307,18 @@ class CustomerWallet:
             await self.decline(cred_ex_id, exc.reason)
             raise WalletError(f"consent request declined: {exc.reason}") from None
         approved = self._decide(record, state="approved", consent_id=credential["id"])
+        self._approving.add(cred_ex_id)
         try:
             await self.admin.send_offer_for_proposal(cred_ex_id, credential=credential, proof_type=v.PROOF_TYPE)
         except BaseException:
-            # Nothing was offered: the request waits for the person again, unless it moved on meanwhile.
-            with contextlib.suppress(StaleVersion):
-                self.store.update(approved, state="pending", consent_id=None)
+            # The request waits for the person again if nothing was offered; an offer that went out
+            # although the call failed (no answer in time) goes on as approved.
+            with contextlib.suppress(Exception):
+                if (await self.admin.credential_exchange(cred_ex_id)).state == "proposal-received":
+                    self.store.update(approved, state="pending", consent_id=None)
             raise
+        finally:
+            self._approving.discard(cred_ex_id)
         LOG.info("consent request %s approved", cred_ex_id)
         return self.consent(cred_ex_id)
 

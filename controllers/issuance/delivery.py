@@ -74,5 +74,10 @@ async def deliver_credential(admin: AcaPyAdmin, connection_id: str, credential: 
         except ExchangeTimeout as exc:
             if attempt == 2 or exc.last_state != "offer-sent":
                 raise
+            # The waiter knows what it heard; a webhook can be late. Withdraw only an offer the
+            # agent itself still shows unanswered, or the holder could end up with two credentials.
+            now = await admin.credential_exchange(offer.cred_ex_id)
+            if now.state != "offer-sent":
+                return await _issued(admin, waiter, now, timeout=timeout)
             await admin.credential_problem_report(offer.cred_ex_id, "offer withdrawn: no answer; offered again")
     raise AssertionError("unreachable")

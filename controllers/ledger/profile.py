@@ -98,11 +98,11 @@ def dump_profile(profile: ConnectionProfile) -> str:
         return json.dumps(str(value))  # a JSON string is a valid TOML basic string
 
     lines = [f"gateway = {quoted(profile.gateway)}", f"msp_id = {quoted(profile.msp_id)}",
-             f"msp_dir = {quoted(profile.msp_dir)}", f"channel = {quoted(profile.channel)}",
+             f"msp_dir = {quoted(profile.msp_dir.resolve())}", f"channel = {quoted(profile.channel)}",
              f"chaincode = {quoted(profile.chaincode)}",
              f"endorsing_orgs = [{', '.join(quoted(org) for org in profile.endorsing_orgs)}]"]
     if profile.tls_ca is not None:
-        lines.append(f"tls_ca = {quoted(profile.tls_ca)}")
+        lines.append(f"tls_ca = {quoted(profile.tls_ca.resolve())}")
     if profile.server_name_override:
         lines.append(f"server_name_override = {quoted(profile.server_name_override)}")
     return "\n".join(lines) + "\n"

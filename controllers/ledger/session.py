@@ -33,6 +33,8 @@ from network.msp import load_msp
 __all__ = ["LedgerSession", "LedgerUnavailable", "TransactionStatus", "open_ledger", "unreachable"]
 
 _CONTRACTS = tuple(CONTRACTS)
+# A commit the gateway has not seen in 30 s is reported as unknown, and a caller's sweep asks again.
+_DEADLINES = Deadlines(evaluate=5.0, endorse=15.0, submit=5.0, commit_status=30.0)
 _UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
@@ -106,7 +108,7 @@ async def open_ledger(profile: ConnectionProfile, *, deadlines: Deadlines | None
     channel = create_channel(profile.gateway, tls_root_certificates=profile.tls_ca,
                              server_name_override=profile.server_name_override)
     try:
-        network = connect(channel, member.identity, member.signer, deadlines=deadlines or Deadlines()).network(profile.channel)
+        network = connect(channel, member.identity, member.signer, deadlines=deadlines or _DEADLINES).network(profile.channel)
         contracts: Mapping[str, Any] = {name: network.contract(profile.chaincode, name) for name in _CONTRACTS}
         yield LedgerSession(LedgerClient(contracts, profile.endorsing_orgs), network, profile)
     finally:

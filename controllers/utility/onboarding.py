@@ -55,6 +55,8 @@ class Onboarder:
         )
         if self._move(onboarding, cred_ex_id=offer.cred_ex_id, state="offered"):
             LOG.info("onboarding %s: account credential offered", onboarding.onboarding_id)
+        else:  # a webhook and the resume both offered: the one recorded stands, this one is withdrawn
+            await self.admin.credential_problem_report(offer.cred_ex_id, "offer withdrawn: made twice")
 
     async def on_credential(self, payload: dict[str, Any]) -> None:
         cred_ex_id = payload.get("cred_ex_id")

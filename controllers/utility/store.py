@@ -3,7 +3,7 @@ onboardings in flight ("onboarding"), revoked consents ("revocation") and the ac
 granted ("token", keyed by the token's digest).
 
 An onboarding is filed under the agent ids a webhook names (invitation message, connection,
-credential exchange); an account under its subscription id. Account numbers live here and nowhere
+credential exchange); an account is keyed by its subscription id and filed under its number. Account numbers live here and nowhere
 public; subscription ids are random and are all a URL shows.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from controllers.consent.tokens import AccessToken
-from controllers.workflow import WorkflowRecord
+from controllers.workflow import WorkflowRecord, WorkflowStoreError
 from controllers.workflow import ControllerStore
 from credentials.consent import Period
 
@@ -52,36 +52,43 @@ class AccountRecord:
     @classmethod
     def of(cls, record: WorkflowRecord) -> AccountRecord:
         d = record.data
-        return cls(record.key, d["service_point"], d["subscription_id"], d.get("holder_did"))
+        return cls(d["account"], d["service_point"], record.key, d.get("holder_did"))
 
 
 class UtilityStore(ControllerStore):
     """Constructed from its file's path (it then owns the WorkflowStore) or on a WorkflowStore."""
 
     # accounts
+    # An account's record is keyed by its random subscription id and found by its number through a
+    # reference: store errors name a record by its key, and an account number must not reach a log.
     def add_account(self, account: str, service_point: str) -> AccountRecord:
         """The account's record, created with a fresh subscription id on first sight."""
-        subscription_id = secrets.token_urlsafe(18)
-        record, _ = self.workflows.put_if_absent(
-            ACCOUNT, account, "unbound", {"service_point": service_point, "subscription_id": subscription_id},
-            refs=[subscription_id],
-        )
+        found = self.workflows.find(ACCOUNT, account)
+        if found is not None:
+            return AccountRecord.of(found)
+        try:
+            record = self.workflows.put(ACCOUNT, secrets.token_urlsafe(18), "unbound",
+                                        {"account": account, "service_point": service_point}, refs=[account])
+        except WorkflowStoreError:  # another writer added it since: theirs stands
+            record = self.workflows.find(ACCOUNT, account)
+            if record is None:
+                raise
         return AccountRecord.of(record)
 
     def account(self, account: str) -> AccountRecord | None:
-        record = self.workflows.get(ACCOUNT, account)
+        record = self.workflows.find(ACCOUNT, account)
         return AccountRecord.of(record) if record else None
 
     def account_by_subscription(self, subscription_id: str) -> AccountRecord | None:
-        record = self.workflows.find(ACCOUNT, subscription_id)
+        record = self.workflows.get(ACCOUNT, subscription_id)
         return AccountRecord.of(record) if record else None
 
     def bind(self, account: str, holder_did: str) -> None:
         """Bind the account to `holder_did`; StaleVersion if it changed while being read."""
-        record = self.workflows.get(ACCOUNT, account)
+        record = self.workflows.find(ACCOUNT, account)
         if record is None:
             raise LookupError("no such account to bind")
-        self.workflows.update(ACCOUNT, account, expected_version=record.version, state="bound",
+        self.workflows.update(ACCOUNT, record.key, expected_version=record.version, state="bound",
                               data={**record.data, "holder_did": holder_did})
 
     def bound_did(self, account: str) -> str | None:

@@ -7,19 +7,28 @@ shares it and leaves closing it to whoever opened it.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
 from controllers.workflow.store import WorkflowStore
 
-__all__ = ["ControllerStore", "META"]
+__all__ = ["ControllerStore", "LegacyStore", "META"]
 
 META = "meta"
 _SET = "set"
 
 
+class LegacyStore(Exception):
+    """A file written by a version that kept hand-written tables: opening it would silently forget
+    its DID, accounts and revocations, so it is refused."""
+
+
 class ControllerStore:
     def __init__(self, store: WorkflowStore | Path | str) -> None:
         self._owned = not isinstance(store, WorkflowStore)
+        if self._owned:
+            _refuse_legacy(Path(store))
         self.workflows = WorkflowStore(store) if self._owned else store
 
     def close(self) -> None:
@@ -35,3 +44,13 @@ class ControllerStore:
         record, created = self.workflows.put_if_absent(META, name, _SET, {"value": value})
         if not created and record.data.get("value") != value:
             self.workflows.update(META, name, expected_version=record.version, data={"value": value})
+
+
+def _refuse_legacy(path: Path) -> None:
+    if not path.exists():
+        return
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "meta" in tables:  # every store of the old layout had one; the workflow store has none
+        raise LegacyStore(f"{path} was written by an older version of this controller (hand-written tables); "
+                          f"move it aside to start afresh")

@@ -133,7 +133,8 @@ class WorkflowStore:
                 raise ValueError(f"workflow reference must be a non-empty string, got {ref!r}")
             owner = self._db.execute("SELECT key FROM workflow_ref WHERE kind = ? AND ref = ?", (kind, ref)).fetchone()
             if owner is not None and owner[0] != key:
-                raise WorkflowStoreError(f"reference {ref} already belongs to workflow {kind}/{owner[0]}")
+                # The reference itself stays out of the message: it may be an account number.
+                raise WorkflowStoreError(f"a reference given already belongs to workflow {kind}/{owner[0]}")
             self._db.execute("INSERT OR IGNORE INTO workflow_ref VALUES (?, ?, ?)", (kind, ref, key))
 
     def find(self, kind: str, ref: str) -> WorkflowRecord | None:

@@ -37,7 +37,10 @@ written in the config itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import signal
+import stat
 import tomllib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -54,6 +57,8 @@ from controllers.issuance import EmissionsIssuer, IssuerSettings
 from controllers.ledger import load_profile, open_ledger
 from controllers.workflow import WorkflowStore
 from custody import BillCustody, LocalContentStore, Recipient
+
+LOG = logging.getLogger(__name__)
 
 __all__ = ["AuditorServiceConfig", "ServiceConfigError", "load_service_config", "running_auditor", "serve_auditor"]
 
@@ -115,9 +120,13 @@ def load_service_config(path: str | Path) -> AuditorServiceConfig:
     def secret(where: dict[str, Any], key: str, label: str) -> str:
         file = base / text(where, key, label)
         try:
+            mode = file.stat().st_mode
             value = file.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ServiceConfigError(f"{source}: {label}: cannot read {file}: {exc.strerror}") from None
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ServiceConfigError(f"{source}: {label}: {file} is accessible to others "
+                                     f"(mode {stat.S_IMODE(mode):04o}); chmod 600 {file}")
         if not value:
             raise ServiceConfigError(f"{source}: {label}: {file} is empty")
         return value
@@ -134,7 +143,8 @@ def load_service_config(path: str | Path) -> AuditorServiceConfig:
     if not all(isinstance(v, str) and v.startswith("http") for v in utilities.values()):
         raise ServiceConfigError(f"{source}: [utilities] must map EIA utility ids to service URLs")
     for key in ("exchange_timeout", "sweep_interval"):
-        if key in timing and (not isinstance(timing[key], int | float) or timing[key] <= 0):
+        if key in timing and (isinstance(timing[key], bool) or not isinstance(timing[key], int | float)
+                              or timing[key] <= 0):
             raise ServiceConfigError(f"{source}: timing.{key} must be a positive number of seconds")
     return AuditorServiceConfig(
         data_dir=base / text(data, "data_dir"), host=host, port=int(port),
@@ -171,8 +181,24 @@ async def running_auditor(config: AuditorServiceConfig, *,
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, config.host, config.port).start()
-        await manager.start()
+        # The first sweep resumes what a stop or a kill left open; it runs beside the service, so a
+        # long resume (or an agent still starting) does not hold back the webhooks and the API.
+        first = asyncio.create_task(_first_sweep(manager))
+        stack.push_async_callback(_cancelled, first)
         yield manager
+
+
+async def _first_sweep(manager: AuditManager) -> None:
+    try:
+        await manager.start()
+    except Exception:  # noqa: BLE001 - the sweep timer tries again
+        LOG.exception("the first sweep failed; the sweep timer tries again")
+
+
+async def _cancelled(task: asyncio.Task) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def serve_auditor(config: AuditorServiceConfig, *, ready_file: Path | None = None,

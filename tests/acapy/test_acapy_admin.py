@@ -58,3 +58,18 @@ async def test_silent_exchange_times_out(agent_network):
         assert (await utility.credential_exchange(offer.cred_ex_id)).state == "abandoned"
         held = await customer.credential_exchanges(thread_id=offer.thread_id)
         assert [x.cred_ex_id for x in held] == [received.record_id]
+
+
+async def test_a_listing_reads_every_page_not_only_the_first(agent_network, monkeypatch):
+    """ACA-Py answers a listing one page at a time (100 records unless asked): a wallet with a long
+    history must still see all of its records."""
+    import controllers.acapy.admin as admin_module
+
+    async with agent_network.admin("auditor") as admin:
+        for _ in range(3):
+            await admin.create_invitation(alias="paging")  # each leaves a connection record waiting
+        whole = {c.connection_id for c in await admin.connections(state="invitation")}
+        monkeypatch.setattr(admin_module, "LIST_PAGE", 2)
+        paged = [c.connection_id for c in await admin.connections(state="invitation")]
+    assert len(whole) >= 3
+    assert sorted(paged) == sorted(whole)  # every page read, none twice

@@ -41,6 +41,7 @@ sweep_interval = 2
 def write(tmp_path: Path, text: str = GOOD, **secrets: str) -> Path:
     for name, value in {"operator.key": "op", "admin.key": "api", "webhook.key": "hook", **secrets}.items():
         (tmp_path / name).write_text(value + "\n")
+        (tmp_path / name).chmod(0o600)
     config = tmp_path / "auditor.toml"
     config.write_text(text)
     return config
@@ -63,6 +64,7 @@ def test_a_good_config_resolves_paths_beside_it_and_reads_the_secrets(tmp_path):
     (lambda t: t.replace('api_key_file = "admin.key"', 'api_key_file = "missing.key"'), "agent.api_key_file"),
     (lambda t: t.replace('Auditor1MSP = "z6LS', 'Auditor1MSP = "6LS'), "[recipients]"),
     (lambda t: t.replace("sweep_interval = 2", "sweep_interval = -1"), "timing.sweep_interval"),
+    (lambda t: t.replace("sweep_interval = 2", "sweep_interval = true"), "timing.sweep_interval"),
     (lambda t: t.replace('did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"\n', ""), "issuer.did"),
     (lambda t: t.replace("[agent]", "[agent"), "not valid TOML"),
 ])
@@ -70,6 +72,13 @@ def test_a_bad_config_names_what_is_wrong(tmp_path, change, named):
     with pytest.raises(ServiceConfigError) as refused:
         load_service_config(write(tmp_path, change(GOOD)))
     assert named in str(refused.value)
+
+
+def test_a_secret_others_can_read_is_refused(tmp_path):
+    config = write(tmp_path)
+    (tmp_path / "admin.key").chmod(0o644)
+    with pytest.raises(ServiceConfigError, match="admin.key is accessible to others \\(mode 0644\\); chmod 600"):
+        load_service_config(config)
 
 
 def test_an_empty_secret_file_is_refused(tmp_path):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from controllers.auditor import UtilityRefused
+from controllers.customer.wallet import WalletError
 from credentials import ConsentTerms, consent_credential, parse_consent
 from testkit.consent_stack import AUDITOR_KEY, OPERATOR_KEY, UTILITY_ID, Stack, eventually
 
@@ -183,6 +184,23 @@ async def test_agent_killed_and_restarted_mid_exchange(stack: Stack):
     assert [r.cred_ex_id for r in restarted.consents("pending")] == [cred_ex_id]
     assert restarted.did == old_did
     await restarted.approve(cred_ex_id)
+    audit = await stack.audit_state(audit_id, *DONE_OR_ENDED, timeout=60)
+    assert audit.state == "done", audit.reason
+
+
+async def test_an_approval_whose_offer_never_went_out_is_asked_again(stack: Stack):
+    """The wallet recorded the person's approval, then died before its offer went out: restarted,
+    it puts the request back before the person instead of leaving it approved forever."""
+    stack.private_values.add(ACCOUNT)
+    await stack.onboard(ACCOUNT)
+    audit_id = await stack.start_audit()
+    cred_ex_id = await stack.pending_consent(audit_id)
+    stack.customer.store.update(stack.customer.consent(cred_ex_id), state="approved", consent_id="urn:uuid:lost")
+    await stack.restart_customer()
+    assert stack.customer.consent(cred_ex_id).state == "pending"
+    await stack.customer.approve(cred_ex_id)
+    with pytest.raises(WalletError, match="not pending"):
+        await stack.customer.approve(cred_ex_id)  # a second click answers nothing twice
     audit = await stack.audit_state(audit_id, *DONE_OR_ENDED, timeout=60)
     assert audit.state == "done", audit.reason
 

@@ -3,6 +3,7 @@ every record, a stale update fails instead of overwriting, lookups by the agents
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,7 +12,8 @@ import pytest
 from controllers.consent.tokens import AccessToken
 from controllers.customer.store import CustomerStore
 from controllers.utility.store import AccountRecord, UtilityStore
-from controllers.workflow import StaleVersion, WorkflowStore
+from controllers.workflow import LegacyStore, StaleVersion, WorkflowStore, WorkflowStoreError
+
 from credentials import Period
 
 NOW = datetime(2024, 6, 1, 12, tzinfo=UTC)
@@ -94,6 +96,21 @@ def test_stale_onboarding_update_fails_instead_of_overwriting(tmp_path):
         second.close()
 
 
+def test_an_account_number_never_names_a_record_in_an_error(tmp_path):
+    store = UtilityStore(tmp_path / "utility.sqlite3")
+    try:
+        account = store.add_account("ACCT-9", "SP-9")
+        assert account.subscription_id != "ACCT-9" and store.account("ACCT-9") == account
+        with pytest.raises(WorkflowStoreError) as clash:  # what a second writer adding it meets
+            store.workflows.put("account", "another", "unbound", {"account": "ACCT-9", "service_point": "SP-9"},
+                                refs=["ACCT-9"])
+        assert "ACCT-9" not in str(clash.value) and account.subscription_id in str(clash.value)
+        store.bind("ACCT-9", "did:key:z6MkHolder")
+        assert store.bound_did("ACCT-9") == "did:key:z6MkHolder"
+    finally:
+        store.close()
+
+
 def test_consents_survive_a_restart_and_are_approved_once(tmp_path):
     path = tmp_path / "customer" / "wallet.sqlite3"
     store = CustomerStore(path)
@@ -151,19 +168,15 @@ def test_meta_is_overwritten_and_kept(tmp_path):
         store.close()
 
 
-def test_a_file_of_the_old_layout_opens_and_its_tables_are_ignored(tmp_path):
-    for name, table in (("utility.sqlite3", "accounts (account TEXT PRIMARY KEY)"),
-                        ("wallet.sqlite3", "consents (cred_ex_id TEXT PRIMARY KEY)")):
-        with sqlite3.connect(tmp_path / name) as old:
+def test_a_file_of_the_old_layout_is_refused_not_silently_forgotten(tmp_path):
+    for name, table, store in (("utility.sqlite3", "accounts (account TEXT PRIMARY KEY)", UtilityStore),
+                               ("wallet.sqlite3", "consents (cred_ex_id TEXT PRIMARY KEY)", CustomerStore)):
+        with contextlib.closing(sqlite3.connect(tmp_path / name)) as old:
             old.executescript(f"CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
                               f"CREATE TABLE {table};"
                               "INSERT INTO meta VALUES ('did', 'did:key:old');")
-        old.close()
-    utility, customer = UtilityStore(tmp_path / "utility.sqlite3"), CustomerStore(tmp_path / "wallet.sqlite3")
-    try:
-        assert utility.get_meta("did") is None and customer.get_meta("did") is None
-        assert utility.add_account("ACCT-1", "SP-1").account == "ACCT-1"
-        assert customer.add_request("cx-1", None, PROPOSAL) and customer.all("pending")[0].cred_ex_id == "cx-1"
-    finally:
-        utility.close()
-        customer.close()
+        with pytest.raises(LegacyStore, match=f"{name} was written by an older version"):
+            store(tmp_path / name)
+    fresh = UtilityStore(tmp_path / "new.sqlite3")  # and a new file is no legacy one
+    fresh.close()
+    UtilityStore(tmp_path / "new.sqlite3").close()
