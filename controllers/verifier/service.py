@@ -46,6 +46,7 @@ class VerifierService:
         self.verifier, self.store = verifier, store
         self.timeout, self.sweep_interval = timeout, sweep_interval
         self._looking: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._given = asyncio.Condition()  # notified whenever this service gives verdicts
 
     async def ask(self, connection_id: str, record_id: str | None = None, *,
                   record_ids: Sequence[str] | None = None) -> str:
@@ -93,6 +94,8 @@ class VerifierService:
             self.store.update(KIND, request_id, expected_version=record.version, state=DONE,
                               data={**record.data, "verdicts": [v.to_json() for v in verdicts]})
             LOG.info("request %s: %s", request_id, ", ".join(v.status for v in verdicts))
+        async with self._given:
+            self._given.notify_all()
 
     async def sweep(self) -> None:
         for record in self.store.list(KIND, states=[WAITING]):
@@ -102,10 +105,11 @@ class VerifierService:
                 LOG.warning("request %s: could not look (%s)", record.key, exc.status)
 
     async def wait(self, request_id: str) -> list[Verdict]:
-        """For callers in the same process: the verdicts once given (the sweep bounds the wait)."""
-        while (verdicts := self.verdicts(request_id)) is None:
-            await asyncio.sleep(0.05)
-        return verdicts
+        """For callers in the same process: the verdicts once this service gives them (a webhook or
+        the sweep, which also ends a silent request at `timeout`, bounds the wait)."""
+        async with self._given:
+            await self._given.wait_for(lambda: self.verdicts(request_id) is not None)
+        return self.verdicts(request_id)
 
 
 def _verdicts(record: WorkflowRecord) -> list[Verdict] | None:
