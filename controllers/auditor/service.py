@@ -29,6 +29,7 @@ from controllers.auditor.manager import AuditManager
 from controllers.auditor.record import AuditState
 from controllers.auditor.request import AuditRequest
 from controllers.workflow.sweeps import sweeping
+from controllers.web import same_origin_only
 
 KEY_HEADER = "X-Operator-Key"
 
@@ -59,8 +60,6 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> 
         if scheme.lower() != "basic" or user != "operator" or not key_matches(password):
             raise web.HTTPUnauthorized(text="Sign in as operator with the auditor's operator key.",
                                        headers={"WWW-Authenticate": 'Basic realm="auditor operator", charset="UTF-8"'})
-        if request.method == "POST" and request.headers.get("Origin") != f"{request.scheme}://{request.host}":
-            raise web.HTTPForbidden(text="This form must be sent from the operator page itself.")
 
     def found(audit_id: str):
         audit = manager.audit(audit_id)
@@ -120,7 +119,7 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> 
             pass  # the page shows the audit as it is
         raise web.HTTPSeeOther("/audits")
 
-    app = web.Application()
+    app = web.Application(middlewares=[same_origin_only])
     app.add_routes(receiver.routes("/webhooks"))
     app.add_routes([
         web.get("/api/audits", listing),

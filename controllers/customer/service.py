@@ -13,6 +13,7 @@ from controllers.customer import pages
 from controllers.customer.emissions import SharingRequest
 from controllers.customer.store import ConsentRecord
 from controllers.customer.wallet import CustomerWallet, WalletError
+from controllers.web import same_origin_only
 
 
 def build_app(wallet: CustomerWallet, webhook_secret: str) -> web.Application:
@@ -134,7 +135,7 @@ def build_app(wallet: CustomerWallet, webhook_secret: str) -> web.Application:
     async def page_credentials(_request: web.Request) -> web.Response:
         return web.Response(text=pages.credentials(await wallet.held_credentials()), content_type="text/html")
 
-    app = web.Application()
+    app = web.Application(middlewares=[same_origin_only])
     app.add_routes(receiver.routes("/webhooks"))
     app.add_routes(
         [

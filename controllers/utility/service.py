@@ -34,6 +34,7 @@ from controllers.consent.tokens import DataRequest, authorise, digest, mint
 from controllers.utility import custodian
 from controllers.utility.onboarding import Onboarder
 from controllers.utility.store import UtilityStore
+from controllers.web import same_origin_only
 
 LOG = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -258,7 +259,7 @@ def build_app(service: UtilityService, webhook_secret: str) -> web.Application:
         await service.on_webhook(event.topic, event.payload)
 
     receiver.on("*", forward)
-    app = web.Application()
+    app = web.Application(middlewares=[same_origin_only])
     app.add_routes(receiver.routes("/webhooks"))
     app.add_routes(service.routes())
     return app

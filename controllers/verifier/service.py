@@ -28,6 +28,7 @@ from controllers.verifier.request import request_credential, settled, verdicts_o
 from controllers.verifier.verdict import ERROR, Check, Verdict
 from controllers.workflow import WorkflowRecord, WorkflowStore
 from controllers.workflow.sweeps import sweeping
+from controllers.web import same_origin_only
 
 __all__ = ["VerifierService", "build_app"]
 
@@ -188,7 +189,7 @@ def build_app(service: VerifierService, webhook_secret: str) -> web.Application:
         return web.json_response({"state": "active" if active else "waiting",
                                   "connection_id": active.connection_id if active else None})
 
-    app = web.Application()
+    app = web.Application(middlewares=[same_origin_only])
     app.add_routes(receiver.routes("/webhooks"))
     app.add_routes([
         web.post("/api/invitations", invitation),

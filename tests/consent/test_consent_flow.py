@@ -309,3 +309,20 @@ async def test_operator_api_lists_refetches_and_guards_the_audits(stack: Stack):
     async with stack.http.post(f"{stack.urls['auditor']}/audits/{audit_id}/retry", allow_redirects=False,
                                headers={**signed_in, "Origin": "http://evil.example"}) as resp:
         assert resp.status == 403  # a form posted from another site is refused
+
+
+async def test_a_form_on_another_site_cannot_approve_a_consent(stack: Stack):
+    stack.private_values.add(ACCOUNT)
+    await stack.onboard(ACCOUNT)
+    audit_id = await stack.start_audit()
+    cred_ex_id = await stack.pending_consent(audit_id)
+    wallet = stack.urls["customer"]
+    async with stack.http.post(f"{wallet}/consents/{cred_ex_id}/approve", allow_redirects=False,
+                               headers={"Origin": "http://evil.example"}) as resp:
+        assert resp.status == 403
+    assert stack.customer.consent(cred_ex_id).state == "pending"
+    async with stack.http.post(f"{wallet}/consents/{cred_ex_id}/approve", allow_redirects=False,
+                               headers={"Origin": wallet}) as resp:
+        assert resp.status == 303  # from the wallet's own page it goes through
+    audit = await stack.audit_state(audit_id, *DONE_OR_ENDED, timeout=60)
+    assert audit.state == "done", audit.reason

@@ -1,0 +1,31 @@
+"""What every party's web app does before a handler runs: a state change from another site is refused.
+
+A browser names the page a request comes from in `Origin` (and, in current browsers,
+`Sec-Fetch-Site`) on every cross-site POST, and a page cannot forge either. So a POST, PUT, PATCH or
+DELETE whose Origin is not this app's own, or that a browser marks cross-site, never reaches a
+handler: a form on another web site cannot approve a consent in the person's name. Scripts (curl,
+the demo) send neither header and pass; who may act at all is the sign-in's business.
+Agent webhooks are exempt: they carry the agent's secret instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+__all__ = ["same_origin_only"]
+
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@web.middleware
+async def same_origin_only(request: web.Request,
+                           handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    if request.method not in _SAFE and not request.path.startswith("/webhooks/"):
+        origin = request.headers.get("Origin")
+        fetched_from = request.headers.get("Sec-Fetch-Site", "same-origin")
+        if (origin is not None and origin != f"{request.scheme}://{request.host}") or \
+                fetched_from not in {"same-origin", "none"}:
+            raise web.HTTPForbidden(text="This change must be made from this service's own pages.")
+    return await handler(request)
