@@ -10,7 +10,7 @@
 
 from controllers.acapy.admin import DIDEXCHANGE_1_1, AcaPyAdmin, dif_request, ld_proof_filter, new_challenge
 from controllers.acapy.errors import AcaPyError, AdminApiError, ExchangeAbandoned, ExchangeError, ExchangeTimeout
-from controllers.acapy.events import FAILURE_STATES, WebhookEvent
+from controllers.acapy.events import ENDED_STATES, FAILURE_STATES, WebhookEvent
 from controllers.acapy.records import ConnectionRecord, CredentialExchange, DidInfo, Invitation, PresentationExchange
 from controllers.acapy.waiter import ExchangeWaiter
 from controllers.acapy.webhooks import WEBHOOK_SECRET_HEADER, Handler, WebhookReceiver
@@ -27,6 +27,7 @@ __all__ = [
     "ExchangeTimeout",
     "ExchangeAbandoned",
     "WebhookEvent",
+    "ENDED_STATES",
     "FAILURE_STATES",
     "ConnectionRecord",
     "CredentialExchange",

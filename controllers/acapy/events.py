@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["WebhookEvent", "record_id_of", "state_rank", "FAILURE_STATES"]
+__all__ = ["WebhookEvent", "record_id_of", "state_rank", "ENDED_STATES", "FAILURE_STATES"]
 
 # Which payload key identifies the record, per topic.
 _ID_KEYS = {
@@ -38,6 +38,8 @@ _ORDER = {
     ),
 }
 FAILURE_STATES = frozenset({"abandoned", "error", "declined"})
+# What a caller waiting on an exchange treats as its end: a failure, or the record deleted.
+ENDED_STATES = FAILURE_STATES | {"deleted"}
 _FINAL = ("abandoned", "error", "declined", "deleted")
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from controllers.acapy import (AcaPyAdmin, CredentialExchange, ExchangeTimeout, ExchangeWaiter,
-                               FAILURE_STATES)
+                               ENDED_STATES)
 
 __all__ = ["ISSUED_STATES", "deliver_credential", "find_offer"]
 
@@ -25,7 +25,6 @@ TOPIC = "issue_credential_v2_0"
 # "done" is entered on the holder's ack, which it sends after storing the credential: only then is it
 # the customer's (a "credential-issued" exchange may still fail at the holder).
 ISSUED_STATES = frozenset({"done"})
-_FAILED = FAILURE_STATES | {"deleted"}
 
 
 def _offered_id(exchange: CredentialExchange) -> str | None:
@@ -36,7 +35,7 @@ def _offered_id(exchange: CredentialExchange) -> str | None:
 async def find_offer(admin: AcaPyAdmin, connection_id: str, credential_id: str) -> CredentialExchange | None:
     """The live (not failed) exchange that offered `credential_id` on this connection, if any."""
     for exchange in await admin.credential_exchanges(connection_id=connection_id, role="issuer"):
-        if _offered_id(exchange) == credential_id and exchange.state not in _FAILED:
+        if _offered_id(exchange) == credential_id and exchange.state not in ENDED_STATES:
             return exchange
     return None
 
@@ -44,7 +43,7 @@ async def find_offer(admin: AcaPyAdmin, connection_id: str, credential_id: str) 
 async def _issued(admin: AcaPyAdmin, waiter: ExchangeWaiter, read: CredentialExchange, *,
                   timeout: float) -> CredentialExchange:
     """The exchange once issued, waiting on `waiter` from `read`, the record as last read."""
-    await waiter.wait_from(TOPIC, read.cred_ex_id, read.state, ISSUED_STATES, timeout=timeout, fail_states=_FAILED,
+    await waiter.wait_from(TOPIC, read.cred_ex_id, read.state, ISSUED_STATES, timeout=timeout, fail_states=ENDED_STATES,
                            read_error=read.error_msg)
     if read.state in ISSUED_STATES:
         return read

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from controllers.acapy import (AcaPyAdmin, ExchangeAbandoned, ExchangeTimeout, ExchangeWaiter, FAILURE_STATES,
+from controllers.acapy import (AcaPyAdmin, ExchangeAbandoned, ExchangeTimeout, ExchangeWaiter, ENDED_STATES,
                                PresentationExchange, new_challenge)
 from credentials.vocabulary import VC_TYPE_IRI
 from credentials.emissions import CREDENTIAL_TYPE_IRI
@@ -25,7 +25,6 @@ from controllers.verifier.verdict import ERROR, REJECTED, Check, Verdict
 __all__ = ["PendingRequest", "emissions_definition", "request_credential", "await_verdicts", "settled", "verdicts_on"]
 
 TOPIC = "present_proof_v2_0"
-_ENDED = FAILURE_STATES | {"deleted"}
 _DONE = frozenset({"done"})
 _RECORD_ID = r"^[0-9a-f]{64}$"
 
@@ -81,7 +80,7 @@ async def _settled(admin: AcaPyAdmin, waiter: ExchangeWaiter, pres_ex_id: str, t
     # A waiter knows only the events it heard: the record read first shows an exchange that
     # settled before it listened (a request awaited after a restart).
     read = await admin.presentation_exchange(pres_ex_id)
-    await waiter.wait_from(TOPIC, pres_ex_id, read.state, _DONE, timeout=timeout, fail_states=_ENDED,
+    await waiter.wait_from(TOPIC, pres_ex_id, read.state, _DONE, timeout=timeout, fail_states=ENDED_STATES,
                            read_error=read.error_msg)
     if read.state in _DONE:
         return read
@@ -105,12 +104,12 @@ async def await_verdicts(verifier: EmissionsVerifier, pending: PendingRequest, *
 
 def settled(exchange: PresentationExchange) -> bool:
     """The holder answered (presented and the agent verified, or declined): verdicts can be given."""
-    return exchange.state == "done" or exchange.state in _ENDED
+    return exchange.state == "done" or exchange.state in ENDED_STATES
 
 
 async def verdicts_on(verifier: EmissionsVerifier, exchange: PresentationExchange, challenge: str) -> list[Verdict]:
     """The verdicts on a settled exchange of a request made with `challenge`."""
-    if exchange.state in _ENDED:
+    if exchange.state in ENDED_STATES:
         reason = exchange.error_msg or exchange.state
         return [Verdict(REJECTED, (Check("presentation", False, f"the holder declined: {reason}"),))]
     presentation = exchange.presentation or {}

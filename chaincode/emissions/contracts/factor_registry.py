@@ -13,6 +13,7 @@ from typing import Any
 
 from chaincode.emissions.contracts import arguments, factor_store, state
 from chaincode.emissions.contracts.factor_store import LEVELS, LOADING, SEALED
+from chaincode.emissions.interface import edition_digest
 from chaincode.emissions.contracts.governance import require_governing_admin
 from chaincode.emissions.errors import EmissionsError
 from chaincode.emissions.factors import RegionFactor
@@ -117,7 +118,7 @@ class FactorRegistry(Contract):
             "subregions": regions["subregion"], "states": regions["state"], "us": meta["us"],
             "provenance": meta["provenance"],
         }
-        actual = factor_store.edition_digest(content, utilities)
+        actual = edition_digest(content, utilities)
         if actual != digest:
             raise ContractError(
                 f"edition {edition!r} on the ledger has digest {actual}, not {digest}: "

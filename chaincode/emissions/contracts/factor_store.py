@@ -13,7 +13,6 @@ from typing import Any
 from chaincode.emissions.contracts import state
 from chaincode.emissions.errors import EmissionsError
 from chaincode.emissions.factors import FactorEdition, RegionFactor
-from chaincode.emissions.interface import edition_digest  # noqa: F401  (the contracts' name for it)
 from chaincode.emissions.lookup import MarketResolution, ResolvedFactor, resolve_location_factor, resolve_market_factor
 from chaincode.emissions.market import MarketFactor
 from chaincode.emissions.utilities import UtilityRecord
