@@ -26,6 +26,9 @@ class Role:
     flags: tuple[Flag, ...]
     # Flags deliberately NOT set: (flag, the decision a controller keeps).
     withheld: tuple[Flag, ...] = ()
+    # Hosts many holders, each in a sub-wallet of its own (ACA-Py multitenancy), instead of being
+    # one party's wallet.
+    multitenant: bool = False
 
     @property
     def args(self) -> tuple[str, ...]:
@@ -75,6 +78,8 @@ ROLES: tuple[Role, ...] = (
         "customer",
         "Customer",
         flags=(_STORE,),
+        # Every customer has a sub-wallet of its own: its own DIDs, keys and credentials.
+        multitenant=True,
         # The customer's agent never answers anything by itself: consent is issued only after the
         # person approves, presentations show only what the person picks, connections only to
         # invitations the person accepted.

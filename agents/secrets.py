@@ -26,6 +26,7 @@ class AgentSecrets:
     wallet_key: str
     admin_api_key: str
     webhook_secret: str
+    jwt_secret: str  # signs a multitenant agent's sub-wallet tokens
 
     def __repr__(self) -> str:
         return "AgentSecrets(<redacted>)"
@@ -36,6 +37,7 @@ def _generate() -> AgentSecrets:
         wallet_key=base58.b58encode(secrets.token_bytes(32)).decode("ascii"),
         admin_api_key=secrets.token_urlsafe(32),
         webhook_secret=secrets.token_urlsafe(32),
+        jwt_secret=secrets.token_urlsafe(32),
     )
 
 
@@ -47,9 +49,18 @@ def load_or_create_secrets(role_dir: Path) -> AgentSecrets:
             raise PermissionError(f"{path} is readable by others (mode {mode:o}); expected 0600")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return AgentSecrets(**{k: str(data[k]) for k in ("wallet_key", "admin_api_key", "webhook_secret")})
+            found = {k: str(data[k]) for k in ("wallet_key", "admin_api_key", "webhook_secret")}
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path} is not a valid agent secrets file: {exc}") from exc
+        if not data.get("jwt_secret"):  # written before agents had one: add it, keep the rest
+            found["jwt_secret"] = secrets.token_urlsafe(32)
+            tmp = path.with_suffix(".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(found, f)
+            os.replace(tmp, path)
+            return AgentSecrets(**found)
+        return AgentSecrets(**found, jwt_secret=str(data["jwt_secret"]))
     role_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     created = _generate()
     # O_EXCL: two concurrent `up`s must not each write (and then use) different keys.

@@ -24,6 +24,10 @@ HOST = "127.0.0.1"
 PLUGIN = "agents.jsonld_plugin"
 WEBHOOK_PATH = "/webhooks"
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# A multitenant agent keeps every sub-wallet as a profile of one Askar store ("single-wallet-askar"):
+# creating a tenant is a row, not a file, and one connection pool serves them all.
+_MULTITENANT = ("--multitenant", "--multitenant-admin",
+                "--multitenancy-config", '{"wallet_type": "single-wallet-askar", "wallet_name": "emissions-tenants"}')
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class AgentSpec:
     api_key: str = field(repr=False)
     webhook_secret: str = field(repr=False)
     wallet_key: str = field(repr=False)
+    jwt_secret: str = field(repr=False, default="")
     host: str = HOST
 
     @property
@@ -93,6 +98,7 @@ class AgentSpec:
             "--plugin", PLUGIN,
             "--log-level", "warning",  # info level logs exchange details; records ids are enough
             *self.profile.args,
+            *(_MULTITENANT if self.profile.multitenant else ()),
         ]
 
     def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -102,6 +108,8 @@ class AgentSpec:
         env["ACAPY_HOME"] = str(self.data_dir / "acapy")  # wallet files live under the data dir
         env["ACAPY_WALLET_KEY"] = self.wallet_key
         env["ACAPY_ADMIN_API_KEY"] = self.api_key
+        if self.profile.multitenant:
+            env["ACAPY_MULTITENANT_JWT_SECRET"] = self.jwt_secret
         env["ACAPY_WEBHOOK_URL"] = f"{self.webhook_url}#{self.webhook_secret}"
         env["PYTHONUNBUFFERED"] = "1"
         return env
@@ -167,5 +175,6 @@ def agent_specs(
             api_key=secrets.admin_api_key,
             webhook_secret=secret or secrets.webhook_secret,
             wallet_key=secrets.wallet_key,
+            jwt_secret=secrets.jwt_secret,
         )
     return specs

@@ -5,7 +5,7 @@ Use from any test package by re-exporting the fixture in that package's conftest
     from testkit.agents import agent_network  # noqa: F401  (session-scoped fixture)
 
     async def test_something(agent_network):
-        async with agent_network.admin("customer") as customer:
+        async with agent_network.holder() as customer:   # a customer's sub-wallet
             ...
         agent_network.specs["customer"].controller_port   # where the customer's webhooks go
         agent_network.specs["customer"].webhook_secret    # the x-api-key header they carry
@@ -68,11 +68,22 @@ class AgentNetwork:
     specs: dict[str, AgentSpec]
     running: dict[str, RunningAgent]
     supervisor: AgentSupervisor
+    _holder_token: str | None = None
 
     def admin(self, role: str, *, timeout: float = 10.0) -> AcaPyAdmin:
         """A fresh admin client for `role` (use `async with`)."""
         agent = self.running[role]
         return AcaPyAdmin(agent.admin_url, agent.api_key, timeout=timeout)
+
+    @contextlib.asynccontextmanager
+    async def holder(self, *, timeout: float = 10.0) -> AsyncIterator[AcaPyAdmin]:
+        """A customer's wallet: the session's test sub-wallet of the multitenant customer agent (the
+        agent's own wallet may not hold credentials). Its webhooks go to the customer's controller
+        port, with the sub-wallet's id in `x-wallet-id`."""
+        async with self.admin("customer", timeout=timeout) as agent:
+            if self._holder_token is None:
+                _wallet_id, self._holder_token = await agent.create_tenant("Customer")
+            yield agent.tenant(self._holder_token)
 
     @contextlib.asynccontextmanager
     async def webhooks(self, *roles: str) -> AsyncIterator[dict[str, WebhookReceiver]]:

@@ -31,8 +31,10 @@ from network.devpeer.config import config_from_mapping
 from testkit.ledger import small_edition
 from credentials import Period
 from credentials import vocabulary as v
+from controllers.customer.host import HostConfig, WalletHost
 from controllers.customer.service import build_app as customer_app
-from controllers.customer.wallet import CustomerConfig, CustomerWallet
+from controllers.customer.wallet import CustomerWallet
+from emissions.stack.wallet_client import open_wallet_session
 from controllers.utility.service import UtilityConfig, UtilityService
 from controllers.utility.service import build_app as utility_app
 
@@ -40,6 +42,7 @@ UTILITY_ID = "14328"
 OPERATOR_KEY = "operator-test-key"
 AUDITOR_KEY = "auditor-operator-test-key"
 PERIOD = Period(date(2024, 1, 1), date(2024, 3, 31))
+CUSTOMER, PASSWORD = "alice", "correct horse battery"
 
 
 async def eventually(check, *, timeout: float = 30.0, what: str = "condition"):
@@ -58,7 +61,8 @@ class Stack:
     network: Any
     data_dir: Path
     utility: UtilityService
-    customer: CustomerWallet
+    host: WalletHost  # the customer service: one wallet per customer
+    customer: CustomerWallet  # the wallet of CUSTOMER, signed up when the stack starts
     auditor: AuditManager
     urls: dict[str, str]
     http: aiohttp.ClientSession
@@ -67,6 +71,7 @@ class Stack:
     closing: AsyncExitStack  # the dev peer, the ledger session, the auditor's store
     private_values: set[str] = field(default_factory=set)  # must never appear in a log line
     logs: list[Path] = field(default_factory=list)  # log files of services run as processes of their own
+    wallet_http: aiohttp.ClientSession | None = None  # signed in as CUSTOMER, sends its CSRF token
     _last_audit: str = ""
 
     @classmethod
@@ -78,20 +83,22 @@ class Stack:
         utility = UtilityService(
             UtilityConfig(UTILITY_ID, data_dir / "utility", OPERATOR_KEY, **utility_options), admins["utility"]
         )
-        customer = CustomerWallet(CustomerConfig(data_dir / "customer", {UTILITY_ID: urls["utility"]}), admins["customer"])
+        host = WalletHost(HostConfig(data_dir / "customer", {UTILITY_ID: urls["utility"]}), admins["customer"])
         closing = AsyncExitStack()
         store = WorkflowStore(data_dir / "auditor" / "workflow.sqlite3")
         closing.callback(store.close)
         issuer = await _issuer_on_a_ledger(closing, admins["auditor"], data_dir, store)
         config = AuditorConfig(data_dir / "auditor", {UTILITY_ID: urls["utility"]}, **(auditor_options or {}))
         auditor = AuditManager(config, admins["auditor"], http, store, issuer)
-        stack = cls(network, data_dir, utility, customer, auditor, urls, http, {}, list(admins.values()), closing)
+        stack = cls(network, data_dir, utility, host, None, auditor, urls, http, {}, list(admins.values()), closing)  # type: ignore[arg-type]
         await stack._serve("utility", utility_app(utility, network.specs["utility"].webhook_secret), ports)
-        await stack._serve("customer", customer_app(customer, network.specs["customer"].webhook_secret), ports)
+        await stack._serve("customer", customer_app(host, network.specs["customer"].webhook_secret), ports)
         await stack._serve("auditor", auditor_app(auditor, network.specs["auditor"].webhook_secret, AUDITOR_KEY), ports)
         await utility.start()
-        await customer.start()
+        await host.start()
         await auditor.start()
+        stack.wallet_http = await open_wallet_session(urls["customer"], CUSTOMER, PASSWORD, create=True)
+        stack.customer = await host.wallet(CUSTOMER)
         return stack
 
     async def _serve(self, role: str, app: web.Application, ports: dict[str, int]) -> None:
@@ -105,15 +112,17 @@ class Stack:
         await self.runners.pop(role).cleanup()
 
     async def restart_customer(self) -> None:
-        """Stop the wallet controller and start a new one on the same data dir and port."""
+        """Stop the customer service and start a new one on the same data dir and port (sessions
+        are kept in its store, so the person stays signed in)."""
         if "customer" in self.runners:
             await self.stop_controller("customer")
-        old = self.customer
+        old = self.host
         old.close()
-        self.customer = CustomerWallet(CustomerConfig(old.config.data_dir, old.config.utility_urls), old.admin)
-        app = customer_app(self.customer, self.network.specs["customer"].webhook_secret)
+        self.host = WalletHost(old.config, old.agent)
+        app = customer_app(self.host, self.network.specs["customer"].webhook_secret)
         await self._serve("customer", app, {"customer": self.network.specs["customer"].controller_port})
-        await self.customer.start()
+        await self.host.start()
+        self.customer = await self.host.wallet(CUSTOMER)
 
     async def restart_auditor(self) -> None:
         """A new auditor service on the same store and port, as after a crash: it knows only what
@@ -131,9 +140,11 @@ class Stack:
             await runner.cleanup()
         await self.closing.aclose()
         self.utility.close()
-        self.customer.close()
+        self.host.close()
         for admin in self.admins:
             await admin.close()
+        if self.wallet_http is not None:
+            await self.wallet_http.close()
         await self.http.close()
 
     # -- steps ------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp_apispec import docs
 
-from acapy_agent.admin.decorators.auth import tenant_authentication
+from acapy_agent.admin.decorators.auth import admin_authentication
 from acapy_agent.admin.request_context import AdminRequestContext
 
 from agents.contexts import project_contexts
@@ -15,7 +15,7 @@ STATUS_PATH = "/emissions/jsonld"
 
 
 @docs(tags=["emissions"], summary="Project JSON-LD contexts served offline by this agent")
-@tenant_authentication
+@admin_authentication  # the agent's own state: its key, not a tenant's token
 async def jsonld_status(request: web.BaseRequest) -> web.Response:
     context: AdminRequestContext = request["context"]
     return web.json_response(

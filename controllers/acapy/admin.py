@@ -86,6 +86,9 @@ LIST_PAGE = 1000  # records per page of a listing (ACA-Py allows up to 10,000)
 
 
 class AcaPyAdmin:
+    """One agent's admin API; `tenant(token)` is the same API acting as one sub-wallet of a
+    multitenant agent (ACA-Py picks the wallet from the bearer token)."""
+
     def __init__(self, base_url: str, api_key: str, *, timeout: float = 10.0) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"admin URL must be http(s)://host:port, got {base_url!r}")
@@ -93,9 +96,18 @@ class AcaPyAdmin:
         self._api_key = api_key
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
+        self._token: str | None = None
+        self._parent: AcaPyAdmin | None = None  # a tenant's calls go over its agent's connection pool
 
     def __repr__(self) -> str:
-        return f"AcaPyAdmin({self.base_url!r})"
+        return f"AcaPyAdmin({self.base_url!r}{', tenant' if self._token else ''})"
+
+    def tenant(self, token: str) -> AcaPyAdmin:
+        """This agent's API as the sub-wallet `token` was issued for. Closing it closes nothing:
+        the connections belong to this (the agent's) client."""
+        child = AcaPyAdmin(self.base_url, self._api_key, timeout=self._timeout.total or 10.0)
+        child._token, child._parent = token, self
+        return child
 
     async def __aenter__(self) -> AcaPyAdmin:
         await self.open()
@@ -105,13 +117,16 @@ class AcaPyAdmin:
         await self.close()
 
     async def open(self) -> None:
+        if self._parent is not None:
+            await self._parent.open()
+            return
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 headers={"X-API-Key": self._api_key}, timeout=self._timeout, raise_for_status=False
             )
 
     async def close(self) -> None:
-        if self._session is not None:
+        if self._parent is None and self._session is not None:
             await self._session.close()
             self._session = None
 
@@ -141,11 +156,13 @@ class AcaPyAdmin:
         `template` is the route as logged (defaults to `path`): pass it when the path holds a DID.
         """
         await self.open()
-        assert self._session is not None
+        session = (self._parent or self)._session
+        assert session is not None
         shown = template or path
         clean = {k: (_flag(v) if isinstance(v, bool) else str(v)) for k, v in (params or {}).items() if v is not None}
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else None
         try:
-            async with self._session.request(method, self.base_url + path, json=json, params=clean) as resp:
+            async with session.request(method, self.base_url + path, json=json, params=clean, headers=headers) as resp:
                 text = await resp.text()
                 LOGGER.debug("%s %s -> %d", method, shown, resp.status)
                 if resp.status >= 400:
@@ -190,6 +207,26 @@ class AcaPyAdmin:
                 if info.did == known:
                     return info
         return await self.create_did_key(key_type)
+
+    # -- multitenancy (the agent's own API, not a tenant's) -------------------------------------
+    async def create_tenant(self, label: str) -> tuple[str, str]:
+        """A new sub-wallet whose key the agent manages, in the agent's shared multitenant store;
+        returns (wallet id, token). Its webhooks go to the agent's webhook URL with header
+        `x-wallet-id`."""
+        body = await self.request("POST", "/multitenancy/wallet", json={
+            "label": label, "key_management_mode": "managed", "wallet_dispatch_type": "base"})
+        return str(body["wallet_id"]), str(body["token"])
+
+    async def tenant_token(self, wallet_id: str) -> str:
+        """A fresh token for a sub-wallet; ACA-Py accepts only the newest token of a wallet, so
+        one process should ask once and keep it."""
+        body = await self.request("POST", f"/multitenancy/wallet/{_q(wallet_id)}/token", json={},
+                                  template="/multitenancy/wallet/{wallet_id}/token")
+        return str(body["token"])
+
+    async def delete_tenant(self, wallet_id: str) -> None:
+        await self.request("POST", f"/multitenancy/wallet/{_q(wallet_id)}/remove", json={},
+                           template="/multitenancy/wallet/{wallet_id}/remove")
 
     async def resolve(self, did: str) -> dict[str, Any]:
         """The DID document (`did_document`) and resolution metadata (`metadata`)."""

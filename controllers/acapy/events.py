@@ -74,6 +74,8 @@ class WebhookEvent:
     record_id: str | None
     state: str | None
     payload: dict[str, Any] = field(repr=False)
+    # The sub-wallet the event belongs to, on a multitenant agent (its `x-wallet-id` header).
+    wallet_id: str | None = None
 
     @property
     def updated_at(self) -> str | None:
@@ -94,6 +96,7 @@ class WebhookEvent:
         return None
 
     @classmethod
-    def parse(cls, topic: str, payload: dict[str, Any]) -> WebhookEvent:
+    def parse(cls, topic: str, payload: dict[str, Any], wallet_id: str | None = None) -> WebhookEvent:
         state = payload.get("state")
-        return cls(topic, record_id_of(topic, payload), state if isinstance(state, str) else None, payload)
+        return cls(topic, record_id_of(topic, payload), state if isinstance(state, str) else None, payload,
+                   wallet_id or None)

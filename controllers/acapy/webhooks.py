@@ -24,6 +24,7 @@ __all__ = ["WebhookReceiver", "Handler", "WEBHOOK_SECRET_HEADER"]
 
 LOGGER = logging.getLogger(__name__)
 WEBHOOK_SECRET_HEADER = "x-api-key"
+WALLET_ID_HEADER = "x-wallet-id"  # set by a multitenant agent on a sub-wallet's events
 Handler = Callable[[WebhookEvent], Awaitable[None]]
 _ANY = "*"
 
@@ -70,7 +71,8 @@ class WebhookReceiver:
             return web.json_response({"error": "body is not JSON"}, status=400)
         if not isinstance(payload, dict):
             return web.json_response({"error": "body is not a JSON object"}, status=400)
-        outcome = await self.deliver(WebhookEvent.parse(request.match_info["topic"], payload))
+        outcome = await self.deliver(WebhookEvent.parse(request.match_info["topic"], payload,
+                                                        request.headers.get(WALLET_ID_HEADER)))
         return web.json_response({"outcome": outcome})
 
     # -- the rules -------------------------------------------------------------------------

@@ -1,37 +1,51 @@
-"""The auditor controller's aiohttp app: the operator's API and page, and the agent's webhooks.
+"""The auditor controller's aiohttp app: the operator's pages and API, and the agent's webhooks.
 
-Operator API (header `X-Operator-Key`; the auditor's own service, behind its firewall):
+Who may act: the operator, signed in on the pages (username "operator", the operator key as
+password; the session lives in the auditor's WorkflowStore) or, for scripts, sending the operator
+key in the `X-Operator-Key` header (no session, no CSRF token needed). Every other caller gets 401
+(JSON under /api/, a redirect to /signin for a page). A change made from a page carries the
+session's CSRF token and this site's Origin.
+
+Operator API:
 - GET  /api/audits[?state=...]           -> every audit with its state, reason and billing periods
 - POST /api/audits {period_start, period_end, purpose, scope?, consent_days?, account?}
-                                         -> {audit_id, invitation}: the customer accepts the invitation
+                                         -> {audit_id, invitation, invitation_url}: the customer accepts it
 - GET  /api/audits/{audit_id}            -> one audit
 - POST /api/audits/{audit_id}/retry      -> a failed audit goes back to the step it failed in
 - POST /api/audits/{audit_id}/fetch      -> a done audit fetches again under its consent (new periods)
 - GET  /api/stages                       -> time spent per pipeline stage since start
-Operator page: GET /audits (HTTP Basic: user "operator", the operator key as password), with a
-retry button per failed audit; its form posts must come from the page's own origin.
-Webhooks: /webhooks (the agent's secret). Only audit ids appear in URLs; the app sweeps the audits
-every `sweep_interval` seconds for what a lost webhook or a restart left behind.
+Operator pages: /audits (every audit, Retry for a failed one), /audits/new (start one: the
+invitation as link, text and QR code), /audits/{audit_id} (its state and billing periods);
+/signin, /signout. Public: /webhooks (the agent's secret), /static/style.css.
+Only audit ids appear in URLs; the app sweeps the audits every `sweep_interval` seconds for what a
+lost webhook or a restart left behind.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import json
+from typing import Any
 
 from aiohttp import web
 
 from controllers.acapy import WebhookEvent, WebhookReceiver
+from controllers.acapy.invitation_url import invitation_url
 from controllers.auditor import pages
 from controllers.auditor.manager import AuditManager
-from controllers.auditor.record import AuditState
+from controllers.auditor.record import AuditRecord, AuditState
 from controllers.auditor.request import AuditRequest
-from controllers.workflow.sweeps import sweeping
+from controllers.consent.errors import ConsentError
 from controllers.web import same_origin_only
+from controllers.web.errors import error_pages
+from controllers.web.headers import security_headers
+from controllers.web.layout import static_routes
+from controllers.web.operator import KEY_HEADER, OPERATOR, operator_signin
+from controllers.web.signin import csrf_token, subject
+from controllers.workflow.sweeps import sweeping
 
-KEY_HEADER = "X-Operator-Key"
+__all__ = ["build_app", "KEY_HEADER", "OPERATOR"]
+
+_FORM_FIELDS = ("account", "period_start", "period_end", "purpose", "consent_days")
 
 
 def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> web.Application:
@@ -43,42 +57,42 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> 
         await manager.on_webhook(event.topic, event.payload)
 
     receiver.on("*", forward)
+    signin = operator_signin(manager.book.store, operator_key, app_name=pages.APP_NAME, home="/audits")
 
-    def key_matches(given: str) -> bool:
-        return hmac.compare_digest(given.encode(), operator_key.encode())
+    def me(request: web.Request) -> tuple[str, str]:
+        return subject(request), csrf_token(request)
 
-    def api_operator(request: web.Request) -> None:
-        if not key_matches(request.headers.get(KEY_HEADER, "")):
-            raise _error(web.HTTPUnauthorized, "operator key missing or wrong")
-
-    def page_operator(request: web.Request) -> None:
-        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
-        try:
-            user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            user, password = "", ""
-        if scheme.lower() != "basic" or user != "operator" or not key_matches(password):
-            raise web.HTTPUnauthorized(text="Sign in as operator with the auditor's operator key.",
-                                       headers={"WWW-Authenticate": 'Basic realm="auditor operator", charset="UTF-8"'})
-
-    def found(audit_id: str):
+    def found(audit_id: str) -> AuditRecord:
         audit = manager.audit(audit_id)
         if audit is None:
             raise _error(web.HTTPNotFound, "no such audit")
         return audit
 
-    async def create(request: web.Request) -> web.Response:
-        api_operator(request)
+    async def start(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """An audit started as POST /api/audits and the page's form both start one."""
         try:
-            body = await request.json()
-            audit_request = AuditRequest.from_json(body if isinstance(body, dict) else {})
+            audit_request = AuditRequest.from_json(body)
         except ValueError as exc:
             raise _error(web.HTTPBadRequest, str(exc)) from None
-        audit_id, invitation = await manager.new_audit(audit_request)
-        return web.json_response({"audit_id": audit_id, "invitation": invitation}, status=201)
+        except ConsentError as exc:  # a period that ends before it starts
+            raise _error(web.HTTPBadRequest, exc.reason) from None
+        if audit_request.consent_days < 1:
+            raise _error(web.HTTPBadRequest, "consent_days must be at least 1")
+        return await manager.new_audit(audit_request)
+
+    # -- JSON API ----------------------------------------------------------------------------------
+    async def create(request: web.Request) -> web.Response:
+        subject(request)
+        try:
+            body = await request.json()
+        except ValueError:
+            raise _error(web.HTTPBadRequest, "the body is not JSON") from None
+        audit_id, invitation = await start(body if isinstance(body, dict) else {})
+        return web.json_response({"audit_id": audit_id, "invitation": invitation,
+                                  "invitation_url": invitation_url(invitation)}, status=201)
 
     async def listing(request: web.Request) -> web.Response:
-        api_operator(request)
+        subject(request)
         try:
             states = [AuditState(s) for s in request.query.getall("state", [])]
         except ValueError:
@@ -86,17 +100,17 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> 
         return web.json_response([a.view() for a in manager.audits(*states)])
 
     async def show(request: web.Request) -> web.Response:
-        api_operator(request)
+        subject(request)
         return web.json_response(found(request.match_info["audit_id"]).view())
 
     def acting(action: str):
         async def handler(request: web.Request) -> web.Response:
-            api_operator(request)
+            subject(request)
             return web.json_response((await act(request, action)).view())
 
         return handler
 
-    async def act(request: web.Request, action: str):
+    async def act(request: web.Request, action: str) -> AuditRecord:
         audit_id = found(request.match_info["audit_id"]).audit_id
         try:
             return await (manager.retry(audit_id) if action == "retry" else manager.refetch(audit_id))
@@ -104,23 +118,61 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> 
             raise _error(web.HTTPConflict, str(exc)) from None
 
     async def stages(request: web.Request) -> web.Response:
-        api_operator(request)
+        subject(request)
         return web.json_response(manager.issuer.clock.report())
 
-    async def page(request: web.Request) -> web.Response:
-        page_operator(request)
-        return _html(pages.audits(manager.audits()))
-
-    async def page_retry(request: web.Request) -> web.Response:
-        page_operator(request)
-        try:
-            await act(request, "retry")
-        except web.HTTPConflict:
-            pass  # the page shows the audit as it is
+    # -- pages -------------------------------------------------------------------------------------
+    async def home(request: web.Request) -> web.Response:
+        subject(request)
         raise web.HTTPSeeOther("/audits")
 
-    app = web.Application(middlewares=[same_origin_only])
+    async def page_audits(request: web.Request) -> web.Response:
+        return _html(pages.audits(*me(request), manager.audits()))
+
+    async def page_new(request: web.Request) -> web.Response:
+        return _html(pages.new_audit(*me(request)))
+
+    async def page_new_post(request: web.Request) -> web.Response:
+        who, csrf = me(request)
+        form = await request.post()
+        values = {name: str(form.get(name, "")).strip() for name in _FORM_FIELDS}
+        body: dict[str, Any] = {k: v for k, v in values.items() if v}
+        if "consent_days" in body:
+            try:
+                body["consent_days"] = int(body["consent_days"])
+            except ValueError:
+                return _html(pages.new_audit(who, csrf, values=values, error="Consent days must be a whole number."),
+                             status=400)
+        try:
+            audit_id, invitation = await start(body)
+        except web.HTTPBadRequest as exc:
+            return _html(pages.new_audit(who, csrf, values=values, error=_sentence(exc)), status=400)
+        return _html(pages.invitation(who, csrf, audit_id, invitation_url(invitation)))
+
+    async def page_audit(request: web.Request) -> web.Response:
+        record = manager.audit(request.match_info["audit_id"])
+        if record is None:
+            raise web.HTTPNotFound(text="There is no such audit.")
+        return _html(pages.audit(*me(request), record))
+
+    def page_acting(action: str):
+        async def handler(request: web.Request) -> web.Response:
+            subject(request)
+            try:
+                await act(request, action)
+            except web.HTTPConflict:
+                pass  # the page shows the audit as it is
+            except web.HTTPNotFound:
+                raise web.HTTPNotFound(text="There is no such audit.") from None
+            raise web.HTTPSeeOther("/audits" if action == "retry" else f"/audits/{request.match_info['audit_id']}")
+
+        return handler
+
+    app = web.Application(middlewares=[security_headers, error_pages(pages.APP_NAME), same_origin_only,
+                                       signin.middleware])
     app.add_routes(receiver.routes("/webhooks"))
+    app.add_routes(static_routes())
+    app.add_routes(signin.routes())
     app.add_routes([
         web.get("/api/audits", listing),
         web.post("/api/audits", create),
@@ -128,8 +180,13 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> 
         web.post("/api/audits/{audit_id}/retry", acting("retry")),
         web.post("/api/audits/{audit_id}/fetch", acting("fetch")),
         web.get("/api/stages", stages),
-        web.get("/audits", page),
-        web.post("/audits/{audit_id}/retry", page_retry),
+        web.get("/", home),
+        web.get("/audits", page_audits),
+        web.get("/audits/new", page_new),
+        web.post("/audits/new", page_new_post),
+        web.get("/audits/{audit_id}", page_audit),
+        web.post("/audits/{audit_id}/retry", page_acting("retry")),
+        web.post("/audits/{audit_id}/fetch", page_acting("fetch")),
     ])
     app.cleanup_ctx.append(sweeping(manager.sweep, manager.config.sweep_interval, "auditor"))
     return app
@@ -139,7 +196,16 @@ def _error(kind: type[web.HTTPException], reason: str) -> web.HTTPException:
     return kind(text=json.dumps({"error": reason}), content_type="application/json")
 
 
-def _html(text: str) -> web.Response:
-    return web.Response(text=text, content_type="text/html", headers={
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-        "Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+def _sentence(exc: web.HTTPException) -> str:
+    try:
+        reason = json.loads(exc.text or "{}").get("error") or ""
+    except ValueError:
+        reason = ""
+    reason = reason.strip()
+    return (reason[:1].upper() + reason[1:]).rstrip(".") + "." if reason else "Check the form and try again."
+
+
+def _html(text: str, *, status: int = 200) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/html")
+
+

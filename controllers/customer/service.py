@@ -1,26 +1,51 @@
-"""The wallet controller's aiohttp app: JSON API under /api, HTML pages at /, agent webhooks at
-/webhooks. Pages and API name requests by their exchange id only, never by account or DID."""
+"""The customer service's aiohttp app: sign-up and sign-in, then each person's own wallet as pages
+at / and a JSON API under /api; the multitenant agent's webhooks at /webhooks.
+
+Every page and API call acts for the signed-in customer's wallet and no other: the wallet is looked
+up from the session, never from the URL. A change carries the session's CSRF token (form field or
+`X-CSRF-Token`) and, from a browser, this site's Origin. Pages and API name requests by their
+exchange id and credentials by their id, never by account or DID.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from controllers.acapy import WebhookEvent, WebhookReceiver
-from controllers.customer import pages
+from controllers.customer import pages, views
 from controllers.customer.emissions import SharingRequest
+from controllers.customer.host import WalletHost
+from controllers.customer.invitations import InvitationError, parse_invitation
 from controllers.customer.store import ConsentRecord
 from controllers.customer.wallet import CustomerWallet, WalletError
 from controllers.web import same_origin_only
+from controllers.web.errors import error_pages
+from controllers.web.headers import security_headers
+from controllers.web.layout import static_routes
+from controllers.web.ratelimit import SignInLimiter
+from controllers.web.sessions import SessionStore
+from controllers.web.signin import SignIn, csrf_token, subject
+
+__all__ = ["build_app", "AuditorNames"]
+
+APP_NAME = "Your energy wallet"
+# The auditor registry on the ledger, as the wallet reads it: a did:key -> the registered name.
+AuditorNames = Callable[[str], Awaitable[str | None]]
 
 
-def build_app(wallet: CustomerWallet, webhook_secret: str) -> web.Application:
+async def _nobody(_did: str) -> str | None:
+    return None
+
+
+def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNames = _nobody) -> web.Application:
     receiver = WebhookReceiver(webhook_secret)
 
     async def forward(event: WebhookEvent) -> None:
-        await wallet.on_webhook(event.topic, event.payload)
+        await host.on_webhook(event)
 
     receiver.on("*", forward)
     http = aiohttp.ClientSession()
@@ -28,52 +53,96 @@ def build_app(wallet: CustomerWallet, webhook_secret: str) -> web.Application:
     async def close_http(_app: web.Application) -> None:
         await http.close()
 
-    def _record(request: web.Request) -> ConsentRecord:
+    signin = SignIn(SessionStore(host.store), host.authenticate, app_name=APP_NAME, limiter=SignInLimiter(),
+                    signup=host.signup, cookie_name="wallet_session")
+
+    async def wallet_of(request: web.Request) -> CustomerWallet:
+        return await host.wallet(subject(request))
+
+    def me(request: web.Request) -> tuple[str, str]:
+        return subject(request), csrf_token(request)
+
+    def html(text: str) -> web.Response:
+        return web.Response(text=text, content_type="text/html")
+
+    # -- what the person decides -------------------------------------------------------------
+    async def consent_of(request: web.Request) -> tuple[CustomerWallet, ConsentRecord]:
+        wallet = await wallet_of(request)
         try:
-            return wallet.consent(request.match_info["cred_ex_id"])
-        except WalletError as exc:
-            raise web.HTTPNotFound(text=str(exc)) from None
+            return wallet, wallet.consent(request.match_info["cred_ex_id"])
+        except WalletError:
+            raise web.HTTPNotFound(text="There is no such consent request in your wallet.") from None
 
     async def act(request: web.Request, action: str) -> ConsentRecord:
-        record = _record(request)
+        wallet, record = await consent_of(request)
         try:
             if action == "approve":
                 return await wallet.approve(record.cred_ex_id)
             if action == "decline":
                 return await wallet.decline(record.cred_ex_id)
             if record.consent_id is None:
-                raise WalletError("consent was never issued")
+                raise WalletError("this consent was never issued, so there is nothing to revoke")
             await wallet.revoke(record.consent_id, http)
             return wallet.consent(record.cred_ex_id)
         except WalletError as exc:
-            raise web.HTTPConflict(text=_json_error(str(exc)), content_type="application/json") from None
+            raise web.HTTPConflict(text=_sentence(exc)) from None
+
+    async def sharing_of(request: web.Request) -> tuple[CustomerWallet, SharingRequest]:
+        wallet = await wallet_of(request)
+        try:
+            return wallet, await wallet.sharing_request(request.match_info["pres_ex_id"])
+        except WalletError as exc:
+            raise _refusal(exc) from None
 
     async def share(request: web.Request, action: str) -> SharingRequest:
+        wallet = await wallet_of(request)
         pres_ex_id = request.match_info["pres_ex_id"]
         try:
             if action == "approve":
                 return await wallet.approve_sharing(pres_ex_id)
             return await wallet.decline_sharing(pres_ex_id)
         except WalletError as exc:
-            raise web.HTTPConflict(text=_json_error(str(exc)), content_type="application/json") from None
+            raise _refusal(exc) from None
 
-    async def _sharing(request: web.Request) -> SharingRequest:
+    async def connect(request: web.Request, text: Any, alias: str) -> str:
         try:
-            return await wallet.sharing_request(request.match_info["pres_ex_id"])
-        except WalletError as exc:
-            raise web.HTTPNotFound(text=str(exc)) from None
+            invitation = text if isinstance(text, dict) else parse_invitation(str(text))
+        except InvitationError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        return await (await wallet_of(request)).accept_invitation(invitation, alias[:80])
 
-    # JSON API
+    async def held(request: web.Request) -> list[dict[str, Any]]:
+        return await (await wallet_of(request)).held_credentials()
+
+    async def credential_row(request: web.Request) -> views.EmissionsRow:
+        row = views.find_row(await held(request), request.match_info["credential_id"])
+        if row is None:
+            raise web.HTTPNotFound(text="There is no such credential in your wallet.")
+        return row
+
+    async def names_of(records: list[ConsentRecord]) -> dict[str, str]:
+        dids = {(r.proposal.get("credentialSubject") or {}).get("id") for r in records}
+        names = {did: await auditor_names(did) for did in dids if isinstance(did, str)}
+        return {did: name for did, name in names.items() if name}
+
+    async def open_bill(request: web.Request) -> bytes:
+        try:
+            return await (await wallet_of(request)).open_bill(request.match_info["credential_id"])
+        except WalletError as exc:
+            raise web.HTTPNotFound(text=_sentence(exc)) from None
+
+    # -- JSON API ----------------------------------------------------------------------------
     async def api_invitation(request: web.Request) -> web.Response:
-        body = await request.json()
-        connection_id = await wallet.accept_invitation(body["invitation"], str(body.get("alias", "")))
+        body = await _json_body(request)
+        connection_id = await connect(request, body.get("invitation"), str(body.get("alias", "")))
         return web.json_response({"connection_id": connection_id}, status=201)
 
     async def api_consents(request: web.Request) -> web.Response:
+        wallet = await wallet_of(request)
         return web.json_response([_view(r) for r in wallet.consents(*request.query.getall("state", []))])
 
     async def api_consent(request: web.Request) -> web.Response:
-        return web.json_response(_view(_record(request)))
+        return web.json_response(_view((await consent_of(request))[1]))
 
     def api_action(action: str):
         async def handler(request: web.Request) -> web.Response:
@@ -81,11 +150,11 @@ def build_app(wallet: CustomerWallet, webhook_secret: str) -> web.Application:
 
         return handler
 
-    async def api_sharing_requests(_request: web.Request) -> web.Response:
-        return web.json_response([_sharing_view(r) for r in await wallet.sharing_requests()])
+    async def api_sharing_requests(request: web.Request) -> web.Response:
+        return web.json_response([_sharing_view(r) for r in await (await wallet_of(request)).sharing_requests()])
 
     async def api_sharing_request(request: web.Request) -> web.Response:
-        return web.json_response(_sharing_view(await _sharing(request)))
+        return web.json_response(_sharing_view((await sharing_of(request))[1]))
 
     def api_share(action: str):
         async def handler(request: web.Request) -> web.Response:
@@ -93,37 +162,46 @@ def build_app(wallet: CustomerWallet, webhook_secret: str) -> web.Application:
 
         return handler
 
-    async def page_sharing_requests(_request: web.Request) -> web.Response:
-        return web.Response(text=pages.sharing_requests(await wallet.sharing_requests()), content_type="text/html")
-
-    async def page_sharing_request(request: web.Request) -> web.Response:
-        return web.Response(text=pages.sharing_request(await _sharing(request)), content_type="text/html")
-
-    def page_share(action: str):
-        async def handler(request: web.Request) -> web.Response:
-            await share(request, action)
-            raise web.HTTPSeeOther("/presentation-requests")
-
-        return handler
-
-    async def api_credentials(_request: web.Request) -> web.Response:
-        return web.json_response(await wallet.held_credentials())
+    async def api_credentials(request: web.Request) -> web.Response:
+        return web.json_response(await held(request))
 
     async def api_bill(request: web.Request) -> web.Response:
         """Opens the bill behind a credential and says whether it is the one the credential names;
-        the bill itself stays in the wallet."""
-        try:
-            bill = await wallet.open_bill(request.match_info["credential_id"])
-        except WalletError as exc:
-            raise web.HTTPNotFound(text=_json_error(str(exc)), content_type="application/json") from None
+        the bill itself stays in the wallet (`GET /credentials/{id}/bill` downloads it)."""
+        bill = await open_bill(request)
         return web.json_response({"opened": True, "bytes": len(bill), "sha256_matches": True})
 
-    # pages
-    async def page_inbox(_request: web.Request) -> web.Response:
-        return web.Response(text=pages.inbox(wallet.consents()), content_type="text/html")
+    # -- pages -------------------------------------------------------------------------------
+    async def page_home(request: web.Request) -> web.Response:
+        wallet = await wallet_of(request)
+        credentials = await wallet.held_credentials()
+        return html(pages.home(*me(request), pending_consents=len(wallet.consents("pending")),
+                               pending_shares=len(await wallet.sharing_requests()),
+                               audits_in_progress=views.progress(wallet.consents("issued"), credentials),
+                               groups=views.group_rows(credentials)))
+
+    async def page_connect(request: web.Request) -> web.Response:
+        return html(pages.connect(*me(request)))
+
+    async def page_connect_post(request: web.Request) -> web.Response:
+        form = await request.post()
+        invitation, label = str(form.get("invitation", "")), str(form.get("label", ""))
+        try:
+            await connect(request, invitation, label)
+        except web.HTTPBadRequest as exc:
+            return web.Response(text=pages.connect(*me(request), error=exc.text, invitation=invitation[:4096],
+                                                   label=label[:100]), status=400, content_type="text/html")
+        return html(pages.connect(*me(request), connected=str(form.get("label", "")) or "the party that invited you"))
+
+    async def page_consents(request: web.Request) -> web.Response:
+        records = (await wallet_of(request)).consents()
+        return html(pages.consents(*me(request), records, auditor_names=await names_of(records)))
 
     async def page_consent(request: web.Request) -> web.Response:
-        return web.Response(text=pages.consent(_record(request)), content_type="text/html")
+        _, record = await consent_of(request)
+        auditor = (record.proposal.get("credentialSubject") or {}).get("id")
+        name = await auditor_names(auditor) if isinstance(auditor, str) else None
+        return html(pages.consent(*me(request), record, auditor_name=name, utility_name=None))
 
     def page_action(action: str):
         async def handler(request: web.Request) -> web.Response:
@@ -132,11 +210,48 @@ def build_app(wallet: CustomerWallet, webhook_secret: str) -> web.Application:
 
         return handler
 
-    async def page_credentials(_request: web.Request) -> web.Response:
-        return web.Response(text=pages.credentials(await wallet.held_credentials()), content_type="text/html")
+    async def page_credentials(request: web.Request) -> web.Response:
+        credentials = await held(request)
+        return html(pages.credentials(*me(request), views.group_rows(credentials), views.accounts(credentials),
+                                      unreadable=views.unreadable(credentials)))
 
-    app = web.Application(middlewares=[same_origin_only])
+    async def page_credential(request: web.Request) -> web.Response:
+        return html(pages.credential(*me(request), await credential_row(request)))
+
+    async def page_bill_check(request: web.Request) -> web.Response:
+        row = await credential_row(request)
+        try:
+            bill = await (await wallet_of(request)).open_bill(row.credential_id)
+            verdict, ok = (f"The bill was fetched by its content id, decrypted with your wallet's key, and its "
+                           f"SHA-256 matches the credential ({len(bill):,} bytes)."), True
+        except WalletError as exc:
+            verdict, ok = f"The bill could not be checked: {_sentence(exc)}", False
+        return html(pages.credential(*me(request), row, bill_check=verdict, bill_check_ok=ok))
+
+    async def page_bill(request: web.Request) -> web.Response:
+        bill = await open_bill(request)
+        return web.Response(body=bill, content_type="application/xml",
+                            headers={"Content-Disposition": 'attachment; filename="bill.xml"'})
+
+    async def page_sharing_requests(request: web.Request) -> web.Response:
+        return html(pages.sharing_requests(*me(request), await (await wallet_of(request)).sharing_requests()))
+
+    async def page_sharing_request(request: web.Request) -> web.Response:
+        wallet, asked = await sharing_of(request)
+        held_rows = views.rows_by_record(await wallet.held_credentials())
+        return html(pages.sharing_request(*me(request), asked, held=held_rows))
+
+    def page_share(action: str):
+        async def handler(request: web.Request) -> web.Response:
+            await share(request, action)
+            raise web.HTTPSeeOther("/presentation-requests")
+
+        return handler
+
+    app = web.Application(middlewares=[security_headers, error_pages(APP_NAME), same_origin_only, signin.middleware])
     app.add_routes(receiver.routes("/webhooks"))
+    app.add_routes(static_routes())
+    app.add_routes(signin.routes())
     app.add_routes(
         [
             web.post("/api/invitations", api_invitation),
@@ -148,17 +263,45 @@ def build_app(wallet: CustomerWallet, webhook_secret: str) -> web.Application:
             web.get("/api/presentation-requests", api_sharing_requests),
             web.get("/api/presentation-requests/{pres_ex_id}", api_sharing_request),
             *[web.post(f"/api/presentation-requests/{{pres_ex_id}}/{a}", api_share(a)) for a in ("approve", "decline")],
-            web.get("/presentation-requests", page_sharing_requests),
-            web.get("/presentation-requests/{pres_ex_id}", page_sharing_request),
-            *[web.post(f"/presentation-requests/{{pres_ex_id}}/{a}", page_share(a)) for a in ("approve", "decline")],
-            web.get("/", page_inbox),
+            web.get("/", page_home),
+            web.get("/connect", page_connect),
+            web.post("/connect", page_connect_post),
+            web.get("/consents", page_consents),
             web.get("/consents/{cred_ex_id}", page_consent),
             *[web.post(f"/consents/{{cred_ex_id}}/{a}", page_action(a)) for a in ("approve", "decline", "revoke")],
             web.get("/credentials", page_credentials),
+            web.get("/credentials/{credential_id}", page_credential),
+            web.get("/credentials/{credential_id}/bill", page_bill),
+            web.post("/credentials/{credential_id}/bill/check", page_bill_check),
+            web.get("/presentation-requests", page_sharing_requests),
+            web.get("/presentation-requests/{pres_ex_id}", page_sharing_request),
+            *[web.post(f"/presentation-requests/{{pres_ex_id}}/{a}", page_share(a)) for a in ("approve", "decline")],
         ]
     )
     app.on_cleanup.append(close_http)
     return app
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="The request body is not JSON.") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="The request body must be a JSON object.")
+    return body
+
+
+def _refusal(exc: WalletError) -> web.HTTPException:
+    """Not there (or not this person's): 404; there, but decided or gone on: 409."""
+    if str(exc).startswith("no such"):
+        return web.HTTPNotFound(text=_sentence(exc))
+    return web.HTTPConflict(text=_sentence(exc))
+
+
+def _sentence(exc: Exception) -> str:
+    text = str(exc).strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "." if text else "That could not be done."
 
 
 def _view(record: ConsentRecord) -> dict[str, Any]:
@@ -182,9 +325,3 @@ def _sharing_view(request: SharingRequest) -> dict[str, Any]:
             for m in request.matches
         ],
     }
-
-
-def _json_error(text: str) -> str:
-    import json
-
-    return json.dumps({"error": text})

@@ -1,19 +1,29 @@
-"""The utility's aiohttp service: onboarding (operator API), consent challenges and tokens, consent
-revocation, and the Green Button data custodian under ESPI REST paths.
+"""The utility's aiohttp service: onboarding (operator pages and API), consent challenges and
+tokens, consent revocation, and the Green Button data custodian under ESPI REST paths.
 
-Every refusal is JSON `{"error": reason}` with 400 (malformed), 401 (no or unknown token),
-403 (consent or token does not allow it) or 404 (no such resource). No handler logs an account,
-a DID or usage figures; URLs carry only opaque subscription ids.
+Who may onboard: the operator, signed in on the pages (username "operator", the operator key as
+password; the session lives in the utility's WorkflowStore) or, for scripts, sending the key in the
+`X-Operator-Key` header. The consent endpoints (/consent/challenge, /consent/token,
+/consent/revocations) and the data custodian (/espi/1_1/resource/...) stay public: wallets and
+auditors call them server to server, with presentations and bearer tokens as their own proof.
+
+Operator API: POST /admin/onboardings {account, service_point} -> {onboarding_id, invitation,
+invitation_url}; GET /admin/onboardings/{onboarding_id} -> {state, reason}.
+Operator pages: /onboardings, /onboardings/new (the invitation as link, text and QR code),
+/onboardings/{onboarding_id}; /signin, /signout.
+
+Every API refusal is JSON `{"error": reason}` with 400 (malformed), 401 (no or unknown token,
+no operator), 403 (consent or token does not allow it) or 404 (no such resource). No handler logs
+an account, a DID or usage figures; URLs carry only opaque subscription and onboarding ids.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +32,7 @@ from typing import Any
 from aiohttp import web
 
 from controllers.acapy import AcaPyAdmin, WebhookEvent, WebhookReceiver
+from controllers.acapy.invitation_url import invitation_url
 from controllers.consent.challenges import ChallengeBook
 from controllers.consent.checks import (
     AgentVerdict,
@@ -31,13 +42,24 @@ from controllers.consent.checks import (
 )
 from controllers.consent.errors import AccessDenied, ConsentError, MalformedConsent
 from controllers.consent.tokens import DataRequest, authorise, digest, mint
-from controllers.utility import custodian
+from controllers.utility import custodian, pages
 from controllers.utility.onboarding import Onboarder
-from controllers.utility.store import UtilityStore
+from controllers.utility.store import ONBOARDING, Onboarding, UtilityStore
 from controllers.web import same_origin_only
+from controllers.web.errors import error_pages
+from controllers.web.headers import security_headers
+from controllers.web.layout import static_routes
+from controllers.web.operator import KEY_HEADER, operator_signin
+from controllers.web.signin import csrf_token, subject
 
 LOG = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Called server to server by wallets and auditors, each with its own proof (a presentation, a token).
+PUBLIC_PATHS = ("/consent/challenge", "/consent/token", "/consent/revocations")
+PUBLIC_PREFIXES = ("/webhooks/", "/static/", custodian.ROOT + "/")
+# Paths that answer scripts and other services in JSON (or Atom): their refusals stay JSON, never pages.
+JSON_PREFIXES = ("/admin/", "/consent/", custodian.ROOT + "/")
 
 
 def utc_now() -> datetime:
@@ -90,6 +112,7 @@ class UtilityService:
             await self.onboarder.on_credential(payload)
 
     def routes(self) -> list[web.RouteDef]:
+        """The API and pages; `build_app` puts the operator's sign-in in front of them."""
         return [
             web.post("/admin/onboardings", self._invite),
             web.get("/admin/onboardings/{onboarding_id}", self._onboarding_state),
@@ -97,33 +120,72 @@ class UtilityService:
             web.post("/consent/token", self._token),
             web.post("/consent/revocations", self._revoke),
             web.get(custodian.ROOT + "/{tail:.+}", self._espi),
+            web.get("/", self._home),
+            web.get("/onboardings", self._page_onboardings),
+            web.get("/onboardings/new", self._page_new),
+            web.post("/onboardings/new", self._page_new_post),
+            web.get("/onboardings/{onboarding_id}", self._page_onboarding),
         ]
 
-    # operator API
-    def _operator(self, request: web.Request) -> None:
-        given = request.headers.get("X-Operator-Key", "")
-        if not hmac.compare_digest(given.encode(), self.config.operator_key.encode()):
-            raise _refuse(web.HTTPUnauthorized, "operator key missing or wrong")
-
-    async def _invite(self, request: web.Request) -> web.Response:
-        self._operator(request)
-        body = await _json(request)
-        account, service_point = body.get("account"), body.get("service_point")
+    # operator API (the sign-in middleware let only the operator through; subject() checks it did)
+    async def invite(self, account: Any, service_point: Any) -> tuple[str, dict[str, Any]]:
+        """A new onboarding and the invitation for the customer's wallet; 400 if the fields are not right."""
         if not isinstance(account, str) or not isinstance(service_point, str):
             raise _refuse(web.HTTPBadRequest, "body needs string fields 'account' and 'service_point'")
-        assert self.onboarder is not None
+        assert self.onboarder is not None, "start() first"
         try:
-            onboarding_id, invitation = await self.onboarder.invite(account, service_point)
+            return await self.onboarder.invite(account, service_point)
         except MalformedConsent as exc:
             raise _refuse(web.HTTPBadRequest, exc.reason) from None
-        return web.json_response({"onboarding_id": onboarding_id, "invitation": invitation}, status=201)
+
+    async def _invite(self, request: web.Request) -> web.Response:
+        subject(request)
+        body = await _json(request)
+        onboarding_id, invitation = await self.invite(body.get("account"), body.get("service_point"))
+        return web.json_response({"onboarding_id": onboarding_id, "invitation": invitation,
+                                  "invitation_url": invitation_url(invitation)}, status=201)
 
     async def _onboarding_state(self, request: web.Request) -> web.Response:
-        self._operator(request)
+        subject(request)
         onboarding = self.store.onboarding(onboarding_id=request.match_info["onboarding_id"])
         if onboarding is None:
             raise _refuse(web.HTTPNotFound, "no such onboarding")
         return web.json_response({"state": onboarding.state, "reason": onboarding.reason})
+
+    # operator pages
+    def onboardings(self) -> list[tuple[Onboarding, float]]:
+        """Every onboarding with when it last changed."""
+        return [(Onboarding.of(r), r.updated_at) for r in self.store.workflows.list(ONBOARDING)]
+
+    async def _home(self, request: web.Request) -> web.Response:
+        subject(request)
+        raise web.HTTPSeeOther("/onboardings")
+
+    async def _page_onboardings(self, request: web.Request) -> web.Response:
+        return _html(pages.onboardings(*_me(request), self.onboardings()))
+
+    async def _page_new(self, request: web.Request) -> web.Response:
+        return _html(pages.new_onboarding(*_me(request)))
+
+    async def _page_new_post(self, request: web.Request) -> web.Response:
+        who, csrf = _me(request)
+        form = await request.post()
+        values = {name: str(form.get(name, "")).strip() for name in ("account", "service_point")}
+        if not values["account"] or not values["service_point"]:
+            return _html(pages.new_onboarding(who, csrf, values=values,
+                                              error="Give both the account number and the service point."), status=400)
+        try:
+            onboarding_id, invitation = await self.invite(values["account"], values["service_point"])
+        except web.HTTPBadRequest as exc:
+            return _html(pages.new_onboarding(who, csrf, values=values, error=_sentence(exc)), status=400)
+        return _html(pages.invitation(who, csrf, onboarding_id, invitation_url(invitation)))
+
+    async def _page_onboarding(self, request: web.Request) -> web.Response:
+        who, csrf = _me(request)
+        record = self.store.workflows.get(ONBOARDING, request.match_info["onboarding_id"])
+        if record is None:
+            raise web.HTTPNotFound(text="There is no such onboarding.")
+        return _html(pages.onboarding(who, csrf, Onboarding.of(record), record.updated_at))
 
     # consent
     async def _challenge(self, request: web.Request) -> web.Response:
@@ -240,6 +302,22 @@ def _refuse(kind: type[web.HTTPException], reason: str) -> web.HTTPException:
     return kind(text=json.dumps({"error": reason}), content_type="application/json")
 
 
+def _me(request: web.Request) -> tuple[str, str]:
+    return subject(request), csrf_token(request)
+
+
+def _html(text: str, *, status: int = 200) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/html")
+
+
+def _sentence(exc: web.HTTPException) -> str:
+    try:
+        reason = str(json.loads(exc.text or "{}").get("error") or "").strip()
+    except ValueError:
+        reason = ""
+    return (reason[:1].upper() + reason[1:]).rstrip(".") + "." if reason else "Check the form and try again."
+
+
 async def _json(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
@@ -250,16 +328,37 @@ async def _json(request: web.Request) -> dict[str, Any]:
     return body
 
 
-
 def build_app(service: UtilityService, webhook_secret: str) -> web.Application:
-    """The utility's app: its routes plus the agent's webhooks at /webhooks."""
+    """The utility's app: its routes behind the operator's sign-in, plus the agent's webhooks at /webhooks."""
+    if not service.config.operator_key:
+        raise ValueError("the utility's operator key must not be empty")
     receiver = WebhookReceiver(webhook_secret)
 
     async def forward(event: WebhookEvent) -> None:
         await service.on_webhook(event.topic, event.payload)
 
     receiver.on("*", forward)
-    app = web.Application(middlewares=[same_origin_only])
+    signin = operator_signin(service.store.workflows, service.config.operator_key, app_name=pages.APP_NAME,
+                             home="/onboardings", public_paths=PUBLIC_PATHS, public_prefixes=PUBLIC_PREFIXES)
+    error_page = error_pages(pages.APP_NAME)
+
+    @web.middleware
+    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Pages answer failures with a page; the JSON paths keep their own `{"error": ...}` answers,
+        and the operator API answers a caller with neither key nor session in JSON too."""
+        path = request.rel_url.path_safe
+        if not path.startswith(JSON_PREFIXES):
+            return await error_page(request, handler)
+        if (path.startswith("/admin/") and KEY_HEADER not in request.headers
+                and signin.sessions.get(request.cookies.get(signin.cookie_name)) is None):
+            return web.json_response({"error": "operator key missing or wrong"}, status=401)
+        return await handler(request)
+
+    app = web.Application(middlewares=[security_headers, errors, same_origin_only, signin.middleware])
     app.add_routes(receiver.routes("/webhooks"))
+    app.add_routes(static_routes())
+    app.add_routes(signin.routes())
     app.add_routes(service.routes())
     return app
+
+

@@ -1,5 +1,11 @@
 """The verifier controller's aiohttp app.
 
+Who may act: with an operator key configured, the verifier's operator, signed in on the pages
+(username "operator", the key as password; the session lives in the verifier's WorkflowStore) or,
+for scripts, sending the key in the `X-Operator-Key` header. Only `POST /api/verify` stays public:
+anyone may check a credential. Without an operator key (`operator_key=None`) everything is open, as
+for a verifier on a private network.
+
 JSON API:
 - POST /api/invitations                 -> an out-of-band invitation for a holder to accept, and its id
 - GET  /api/invitations/{invitation_id} -> {"state": "waiting"} or {"state": "active", "connection_id"}
@@ -7,13 +13,18 @@ JSON API:
                                            (present-proof v2)
 - GET  /api/requests/{request_id}       -> {"state": "waiting"} or {"state": "done", "verdicts": [...]}
 - POST /api/verify {verifiableCredential} or {verifiablePresentation, challenge} -> verdicts, no DIDComm
-Pages: / (requests and a form), /requests/{request_id}. URLs carry request ids only, never DIDs.
+Pages: / (requests, "Invite a wallet"), POST /invitations -> /invitations/{invitation_id} (the
+invitation as link, text and QR code until the wallet connects, then a form asking it for its
+emissions credentials), /requests/{request_id} (each credential's verdict and checks).
+URLs carry request and invitation ids only, never DIDs or connection ids.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -22,18 +33,27 @@ from typing import Any
 from aiohttp import web
 
 from controllers.acapy import AdminApiError, ExchangeTimeout, WebhookEvent, WebhookReceiver
+from controllers.acapy.invitation_url import invitation_url
 from controllers.verifier import pages
 from controllers.verifier.checks import EmissionsVerifier
 from controllers.verifier.request import request_credential, settled, verdicts_on
 from controllers.verifier.verdict import ERROR, Check, Verdict
-from controllers.workflow import WorkflowRecord, WorkflowStore
+from controllers.workflow import StaleVersion, WorkflowRecord, WorkflowStore
 from controllers.workflow.sweeps import sweeping
 from controllers.web import same_origin_only
+from controllers.web.errors import error_pages
+from controllers.web.headers import security_headers
+from controllers.web.layout import static_routes
+from controllers.web.operator import KEY_HEADER, OPERATOR, operator_signin
+from controllers.web.signin import csrf_token
 
-__all__ = ["VerifierService", "build_app"]
+__all__ = ["VerifierService", "build_app", "KEY_HEADER", "OPERATOR"]
 
 LOG = logging.getLogger(__name__)
 KIND, WAITING, DONE = "verification", "waiting", "done"
+INVITATION, INVITED, CONNECTED = "invitation", "invited", "connected"
+PUBLIC_PATHS = ("/api/verify",)  # anyone may check a credential
+_RECORD_ID = re.compile(r"^[0-9a-f]{64}$")
 
 
 class VerifierService:
@@ -66,6 +86,43 @@ class VerifierService:
     def requests(self) -> list[tuple[str, list[Verdict] | None]]:
         """Every request, newest first, with its verdicts (None while waiting)."""
         return [(r.key, _verdicts(r)) for r in reversed(self.store.list(KIND))]
+
+    # -- invitations -------------------------------------------------------------------------------
+    async def invite(self) -> tuple[str, dict[str, Any], str]:
+        """A new invitation for a holder's wallet, kept (kind "invitation", key its message id) so its
+        page can show it again: (invitation id, invitation, its link)."""
+        created = await self.verifier.admin.create_invitation(auto_accept=True)
+        url = created.invitation_url or invitation_url(created.invitation)
+        self.store.put(INVITATION, created.invitation_msg_id, INVITED,
+                       {"invitation": created.invitation, "invitation_url": url, "created": time.time()})
+        return created.invitation_msg_id, created.invitation, url
+
+    def invitation(self, invitation_id: str) -> dict[str, Any] | None:
+        """What was kept of an invitation this verifier made (invitation, invitation_url, created,
+        connection_id once its wallet connected); None for one it did not make."""
+        record = self.store.get(INVITATION, invitation_id)
+        return dict(record.data) if record is not None else None
+
+    def invitations(self, limit: int = 20) -> list[tuple[str, dict[str, Any]]]:
+        """The latest invitations, newest first."""
+        return [(r.key, dict(r.data)) for r in reversed(self.store.list(INVITATION))][:limit]
+
+    async def connection(self, invitation_id: str) -> str | None:
+        """The active connection the wallet made by accepting the invitation; None while it has not."""
+        record = self.store.get(INVITATION, invitation_id)
+        if record is not None and record.data.get("connection_id"):
+            return record.data["connection_id"]
+        found = await self.verifier.admin.connections(invitation_msg_id=invitation_id)
+        active = next((c for c in found if c.is_active), None)
+        if active is None:
+            return None
+        if record is not None:
+            try:
+                self.store.update(INVITATION, invitation_id, expected_version=record.version, state=CONNECTED,
+                                  data={**record.data, "connection_id": active.connection_id})
+            except StaleVersion:
+                pass  # another look recorded it meanwhile
+        return active.connection_id
 
     async def on_webhook(self, topic: str, payload: dict[str, Any]) -> None:
         request_id = payload.get("pres_ex_id")
@@ -118,23 +175,38 @@ def _verdicts(record: WorkflowRecord) -> list[Verdict] | None:
 
 
 def _bad(text: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=f'{{"error": {text!r}}}'.replace("'", '"'), content_type="application/json")
+    return web.HTTPBadRequest(text=json.dumps({"error": text}), content_type="application/json")
 
 
-def build_app(service: VerifierService, webhook_secret: str) -> web.Application:
+def build_app(service: VerifierService, webhook_secret: str, operator_key: str | None = None) -> web.Application:
+    """The verifier's app. `operator_key`: the key its operator signs in with (and scripts send in
+    `X-Operator-Key`); None leaves pages and API open to anyone who can reach the app."""
+    if operator_key is not None and not operator_key:
+        raise ValueError("the verifier's operator key must not be empty (None: no sign-in)")
     receiver = WebhookReceiver(webhook_secret)
 
     async def forward(event: WebhookEvent) -> None:
         await service.on_webhook(event.topic, event.payload)
 
     receiver.on("present_proof_v2_0", forward)
+    signin = (operator_signin(service.store, operator_key, app_name=pages.APP_NAME, public_paths=PUBLIC_PATHS)
+              if operator_key else None)
 
-    async def invitation(_request: web.Request) -> web.Response:
-        created = await service.verifier.admin.create_invitation(auto_accept=True)
-        return web.json_response({"invitation": created.invitation, "invitation_url": created.invitation_url,
-                                  "invitation_id": created.invitation_msg_id}, status=201)
+    def me(request: web.Request) -> tuple[str | None, str]:
+        """Who is signed in (None when the app has no sign-in) and the session's CSRF token."""
+        who = request.get("subject")
+        if signin is not None and not who:
+            raise web.HTTPUnauthorized(text="Sign in first.")
+        return who, csrf_token(request)
+
+    async def invitation(request: web.Request) -> web.Response:
+        me(request)
+        invitation_id, created, url = await service.invite()
+        return web.json_response({"invitation": created, "invitation_url": url, "invitation_id": invitation_id},
+                                 status=201)
 
     async def create_request(request: web.Request) -> web.Response:
+        me(request)
         body = await _body(request)
         connection_id = str(body.get("connection_id") or "")
         if not connection_id:
@@ -161,6 +233,7 @@ def build_app(service: VerifierService, webhook_secret: str) -> web.Application:
             raise web.HTTPNotFound(text="no such request") from None
 
     async def show_request(request: web.Request) -> web.Response:
+        me(request)
         verdicts = verdicts_of(request)
         if verdicts is None:
             return web.json_response({"state": "waiting"})
@@ -176,21 +249,74 @@ def build_app(service: VerifierService, webhook_secret: str) -> web.Application:
             raise _bad("give verifiableCredential, or verifiablePresentation with its challenge")
         return web.json_response({"verdicts": [v.to_json() for v in verdicts]})
 
-    async def index(_request: web.Request) -> web.Response:
-        return web.Response(text=pages.index(service.requests()), content_type="text/html")
+    async def invitation_state(request: web.Request) -> web.Response:
+        me(request)
+        connection_id = await service.connection(request.match_info["invitation_id"])
+        return web.json_response({"state": "active" if connection_id else "waiting", "connection_id": connection_id})
+
+    # -- pages -------------------------------------------------------------------------------------
+    def html(text: str, status: int = 200) -> web.Response:
+        return web.Response(text=text, status=status, content_type="text/html")
+
+    async def index(request: web.Request) -> web.Response:
+        return html(pages.index(*me(request), service.requests(), service.invitations()))
 
     async def request_page(request: web.Request) -> web.Response:
-        verdicts = verdicts_of(request)
-        return web.Response(text=pages.request(request.match_info["request_id"], verdicts), content_type="text/html")
+        try:
+            verdicts = service.verdicts(request.match_info["request_id"])
+        except KeyError:
+            raise web.HTTPNotFound(text="There is no such request.") from None
+        return html(pages.request(*me(request), request.match_info["request_id"], verdicts))
 
-    async def invitation_state(request: web.Request) -> web.Response:
-        found = await service.verifier.admin.connections(invitation_msg_id=request.match_info["invitation_id"])
-        active = next((c for c in found if c.is_active), None)
-        return web.json_response({"state": "active" if active else "waiting",
-                                  "connection_id": active.connection_id if active else None})
+    def kept(request: web.Request) -> tuple[str, dict[str, Any]]:
+        invitation_id = request.match_info["invitation_id"]
+        found = service.invitation(invitation_id)
+        if found is None:
+            raise web.HTTPNotFound(text="There is no such invitation.")
+        return invitation_id, found
 
-    app = web.Application(middlewares=[same_origin_only])
+    async def invite_page(request: web.Request) -> web.Response:
+        me(request)
+        invitation_id, _, _ = await service.invite()
+        raise web.HTTPSeeOther(f"/invitations/{invitation_id}")
+
+    async def invitation_page(request: web.Request) -> web.Response:
+        who, csrf = me(request)
+        invitation_id, found = kept(request)
+        connected = await service.connection(invitation_id) is not None
+        return html(pages.invitation(who, csrf, invitation_id, found["invitation_url"], connected=connected))
+
+    async def ask_page(request: web.Request) -> web.Response:
+        who, csrf = me(request)
+        invitation_id, found = kept(request)
+        form = await request.post()
+        text = str(form.get("record_ids", ""))
+        record_ids = [r.lower() for r in re.split(r"[\s,]+", text) if r]
+
+        def refused(sentence: str) -> web.Response:
+            return html(pages.invitation(who, csrf, invitation_id, found["invitation_url"], connected=True,
+                                         error=sentence, record_ids=text), status=400)
+
+        if not all(_RECORD_ID.match(r) for r in record_ids):
+            return refused("A ledger record id is 64 hexadecimal characters; check the ones given.")
+        connection_id = await service.connection(invitation_id)
+        if connection_id is None:
+            raise web.HTTPConflict(text="The wallet has not connected yet; wait until it has.")
+        try:
+            request_id = await service.ask(connection_id, record_ids=list(dict.fromkeys(record_ids)) or None)
+        except ValueError as exc:
+            return refused(str(exc))
+        except AdminApiError as exc:
+            LOG.warning("invitation %s: the agent refused the request (%s)", invitation_id, exc.status)
+            return refused("The verifier's agent refused to send the request; the wallet may have disconnected.")
+        raise web.HTTPSeeOther(f"/requests/{request_id}")
+
+    middlewares = [security_headers, error_pages(pages.APP_NAME), same_origin_only]
+    app = web.Application(middlewares=[*middlewares, signin.middleware] if signin is not None else middlewares)
     app.add_routes(receiver.routes("/webhooks"))
+    app.add_routes(static_routes())
+    if signin is not None:
+        app.add_routes(signin.routes())
     app.add_routes([
         web.post("/api/invitations", invitation),
         web.get("/api/invitations/{invitation_id}", invitation_state),
@@ -200,6 +326,9 @@ def build_app(service: VerifierService, webhook_secret: str) -> web.Application:
         web.get("/", index),
         web.post("/requests", create_request),
         web.get("/requests/{request_id}", request_page),
+        web.post("/invitations", invite_page),
+        web.get("/invitations/{invitation_id}", invitation_page),
+        web.post("/invitations/{invitation_id}/requests", ask_page),
     ])
     app.on_startup.append(lambda _app: service.sweep())  # what a restart left waiting
     app.cleanup_ctx.append(sweeping(service.sweep, service.sweep_interval, "verifier"))
@@ -216,3 +345,5 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _bad("the body must be a JSON object")
     return body
+
+

@@ -37,8 +37,9 @@ async def _run(args: argparse.Namespace) -> int:
             # No verification here: the wallet leaves sharing to the person, so a request would wait.
             async with aiohttp.ClientSession() as http:
                 report = await run_demo(stack.client(http), args.customers, say=_say, verify=False)
-            _say(f"{len(report.rows)} credential(s) issued; ask for them on the verifier page and "
-                 f"approve on the wallet's 'Requests to share' page")
+            sign_ins = _keep_sign_ins(stack.data_dir / "customer" / "demo-sign-ins.txt", report.sign_ins)
+            _say(f"{len(report.rows)} credential(s) issued; sign in to the wallet pages as one of the customers "
+                 f"in {sign_ins}, ask for the credentials on the verifier page and share them from the wallet")
         print(f"wallet pages:   {stack.wallet_url}/  (credentials: {stack.wallet_url}/credentials)")
         print(f"verifier page:  {stack.verifier_url}/")
         print(f"auditor:        {stack.url('auditor')}/audits (API /api/audits; operator key in "
@@ -52,6 +53,18 @@ async def _run(args: argparse.Namespace) -> int:
         _say("stopping")
         await stack.stop()
     return 0
+
+
+def _keep_sign_ins(path: Path, sign_ins: dict[str, tuple[str, str]]) -> Path:
+    """The demo customers' usernames and passwords, for the person trying the pages (0600, appended)."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as out:
+        for username, password in sign_ins.values():
+            out.write(f"{username} {password}\n")
+    return path
 
 
 def _up(args: argparse.Namespace) -> int:

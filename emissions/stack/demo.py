@@ -5,8 +5,9 @@ wallet; the auditor's service then fetches, anchors and issues by itself; the cu
 bill; a verifier asks the wallet for the credentials and checks them against the ledger.
 
 Returns one row per credential with the verifier's verdict, and the auditor's time per stage.
-The embedded stack has one customer wallet; each customer is an account in it, and each audit
-names the account it is for.
+Each customer signs up for a wallet of its own (a sub-wallet of the customer agent) and acts in it
+through its own signed-in session; the sign-ins are in the report, so a person can look at the
+pages afterwards.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 import aiohttp
 
 from controllers.issuance import ProgressBar
+from emissions.stack.wallet_client import WalletSignInError, open_wallet_session
 
 __all__ = ["DemoRow", "DemoReport", "StackClient", "run_demo"]
 
@@ -56,6 +58,7 @@ class DemoReport:
     phases: dict[str, float] = field(default_factory=dict)  # wall seconds of each phase of the run
     bills_checked: int = 0  # bills the customer's wallet opened and matched to its credential's hash
     seconds: float = 0.0
+    sign_ins: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)  # customer -> (username, password)
 
     @property
     def ok(self) -> bool:
@@ -80,6 +83,7 @@ class StackClient:
     verifier: str
     utility_key: str
     auditor_key: str
+    verifier_key: str
 
     async def call(self, method: str, url: str, *, key: str | None = None, json: Any = None,
                    expect: tuple[int, ...] = (200, 201)) -> Any:
@@ -99,22 +103,12 @@ class StackClient:
     async def onboarding(self, onboarding_id: str) -> dict[str, Any]:
         return await self.call("GET", f"{self.utility}/admin/onboardings/{onboarding_id}", key=self.utility_key)
 
-    # the wallet
-    async def accept(self, invitation: dict[str, Any], alias: str) -> str:
-        body = await self.call("POST", f"{self.wallet}/api/invitations", json={"invitation": invitation, "alias": alias})
-        return body["connection_id"]
-
-    async def credentials(self) -> list[dict[str, Any]]:
-        return await self.call("GET", f"{self.wallet}/api/credentials")
-
-    async def pending_consents(self) -> list[dict[str, Any]]:
-        return await self.call("GET", f"{self.wallet}/api/consents?state=pending")
-
-    async def approve(self, consent_request: str) -> dict[str, Any]:
-        return await self.call("POST", f"{self.wallet}/api/consents/{consent_request}/approve")
-
-    async def open_bill(self, credential_id: str) -> dict[str, Any]:
-        return await self.call("GET", f"{self.wallet}/api/credentials/{credential_id}/bill")
+    async def sign_up(self, username: str, password: str) -> CustomerClient:
+        """A new customer with a wallet of its own, signed in; the caller closes it."""
+        try:
+            return CustomerClient(await open_wallet_session(self.wallet, username, password, create=True), self.wallet)
+        except WalletSignInError as exc:
+            raise DemoError(str(exc)) from None
 
     # the auditor
     async def start_audit(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -128,18 +122,52 @@ class StackClient:
 
     # the verifier
     async def verifier_invitation(self) -> dict[str, Any]:
-        return await self.call("POST", f"{self.verifier}/api/invitations")
+        return await self.call("POST", f"{self.verifier}/api/invitations", key=self.verifier_key)
 
     async def verifier_connection(self, invitation_id: str) -> dict[str, Any]:
-        return await self.call("GET", f"{self.verifier}/api/invitations/{invitation_id}")
+        return await self.call("GET", f"{self.verifier}/api/invitations/{invitation_id}", key=self.verifier_key)
 
     async def ask(self, connection_id: str, record_ids: list[str]) -> str:
-        body = await self.call("POST", f"{self.verifier}/api/requests",
+        body = await self.call("POST", f"{self.verifier}/api/requests", key=self.verifier_key,
                                json={"connection_id": connection_id, "record_ids": record_ids})
         return body["request_id"]
 
     async def verdicts(self, request_id: str) -> dict[str, Any]:
-        return await self.call("GET", f"{self.verifier}/api/requests/{request_id}")
+        return await self.call("GET", f"{self.verifier}/api/requests/{request_id}", key=self.verifier_key)
+
+
+@dataclass
+class CustomerClient:
+    """One customer's signed-in session on the wallet's API (it sends the session's CSRF token)."""
+
+    http: aiohttp.ClientSession
+    wallet: str
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def call(self, method: str, path: str, *, json: Any = None) -> Any:
+        async with self.http.request(method, self.wallet + path, json=json) as resp:
+            body = await resp.json(content_type=None) if resp.content_length != 0 else None
+            if resp.status not in (200, 201):
+                error = body.get("error") if isinstance(body, dict) else await resp.text()
+                raise DemoError(f"{method} {path.split('?')[0]}: {resp.status} {error}")
+            return body
+
+    async def accept(self, invitation: dict[str, Any], alias: str) -> str:
+        return (await self.call("POST", "/api/invitations", json={"invitation": invitation, "alias": alias}))["connection_id"]
+
+    async def credentials(self) -> list[dict[str, Any]]:
+        return await self.call("GET", "/api/credentials")
+
+    async def pending_consents(self) -> list[dict[str, Any]]:
+        return await self.call("GET", "/api/consents?state=pending")
+
+    async def approve(self, consent_request: str) -> dict[str, Any]:
+        return await self.call("POST", f"/api/consents/{consent_request}/approve")
+
+    async def open_bill(self, credential_id: str) -> dict[str, Any]:
+        return await self.call("GET", f"/api/credentials/{credential_id}/bill")
 
 
 async def until(check: Callable[[], Awaitable[T | None]], what: str, timeout: float = 120.0,
@@ -159,9 +187,9 @@ def _subject(credential: dict[str, Any]) -> dict[str, Any]:
     return credential.get("credentialSubject") or {}
 
 
-async def _onboard(api: StackClient, account: str, service_point: str) -> None:
+async def _onboard(api: StackClient, me: CustomerClient, account: str, service_point: str) -> None:
     created = await api.onboard(account, service_point)
-    await api.accept(created["invitation"], "Utility")
+    await me.accept(created["invitation"], "Utility")
 
     async def issued() -> bool:
         state = (await api.onboarding(created["onboarding_id"]))["state"]
@@ -171,24 +199,24 @@ async def _onboard(api: StackClient, account: str, service_point: str) -> None:
 
     async def held() -> bool:
         return any("UtilityAccountCredential" in (c.get("type") or []) and _subject(c).get("accountId") == account
-                   for c in await api.credentials())
+                   for c in await me.credentials())
 
     await until(issued, "the account credential's issuance")
     await until(held, "the account credential in the wallet", interval=0.2)
 
 
-async def _audit(api: StackClient, label: str, account: str) -> dict[str, Any]:
+async def _audit(api: StackClient, me: CustomerClient, label: str, account: str) -> dict[str, Any]:
     created = await api.start_audit({**YEAR, "purpose": "Scope 2 emissions audit", "consent_days": 30,
                                      "account": account})
-    await api.accept(created["invitation"], "Auditor")
+    await me.accept(created["invitation"], "Auditor")
 
     async def proposal() -> str | None:  # the person finds the auditor's request in its inbox
-        for pending in await api.pending_consents():
+        for pending in await me.pending_consents():
             if _subject((pending.get("proposal") or {})).get("accountId") == account:
                 return pending["id"]
         return None
 
-    await api.approve(await until(proposal, f"{label}: the consent request in the wallet", interval=0.2))
+    await me.approve(await until(proposal, f"{label}: the consent request in the wallet", interval=0.2))
 
     async def finished() -> dict[str, Any] | None:
         audit = await api.audit(created["audit_id"])
@@ -201,81 +229,91 @@ async def _audit(api: StackClient, label: str, account: str) -> dict[str, Any]:
 
 async def run_demo(api: StackClient, customers: int, *, say: Say = lambda _: None, concurrency: int = 2,
                    verify: bool = True) -> DemoReport:
-    """The mission for `customers` new accounts. `verify=False` stops before the verifier asks: for
-    a wallet whose person shares credentials by hand (`emissions up`), a request would wait for them."""
+    """The mission for `customers` new customers, each with a new wallet and account. `verify=False`
+    stops before the verifier asks: for a wallet whose person shares credentials by hand (`emissions
+    up`), a request would wait for them."""
     report = DemoReport()
     began = time.perf_counter()
     run = secrets.token_hex(3).upper()  # fresh accounts each run: the stack's data persists across runs
     labels = {f"customer-{n + 1}": (f"DEMO-{run}-{n + 1:03d}", f"SP-{run}-{n + 1:03d}") for n in range(customers)}
-    gate = asyncio.Semaphore(concurrency)  # the one customer wallet is the busiest part
+    gate = asyncio.Semaphore(concurrency)
     audits: dict[str, dict[str, Any]] = {}
-    progress = ProgressBar(customers, "onboard + consent + audit")
+    wallets: dict[str, CustomerClient] = {}
+    progress = ProgressBar(customers, "sign up + onboard + consent + audit")
 
     async def one(label: str) -> None:
         account, service_point = labels[label]
         async with gate:
             try:
-                await _onboard(api, account, service_point)
-                audits[label] = await _audit(api, label, account)
+                username, password = f"{label}-{run.lower()}", secrets.token_urlsafe(12)
+                wallets[label] = await api.sign_up(username, password)
+                report.sign_ins[label] = (username, password)
+                await _onboard(api, wallets[label], account, service_point)
+                audits[label] = await _audit(api, wallets[label], label, account)
                 progress.advance()
             except Exception as exc:  # noqa: BLE001 - reported per customer; the others go on
                 report.failed[label] = str(exc) or type(exc).__name__
                 progress.advance(ok=False)
 
-    say(f"{customers} customer(s): onboarding, consent in the wallet; the auditor's service fetches the bills, "
-        f"anchors each billing period and issues the credentials")
-    await asyncio.gather(*(one(label) for label in labels))
-    report.phases["onboard+consent+audit"] = time.perf_counter() - began
-    mark = time.perf_counter()
+    try:
+        say(f"{customers} customer(s), each with a wallet of its own: sign-up, onboarding, consent; the auditor's "
+            f"service fetches the bills, anchors each billing period and issues the credentials")
+        await asyncio.gather(*(one(label) for label in labels))
+        report.phases["onboard+consent+audit"] = time.perf_counter() - began
+        mark = time.perf_counter()
 
-    held = {_subject(c).get("ledgerAnchor", {}).get("recordId"): c for c in await api.credentials()
-            if "UtilityEmissionsCredential" in (c.get("type") or [])}
-    say("customer: opening each bill from the content store with the wallet's key, checking its hash")
-    for label, audit in audits.items():
-        first = held.get(audit["periods"][0]["record_id"]) if audit["periods"] else None
-        try:
-            if first is None:
-                raise DemoError("its credential is not in the wallet")
-            await api.open_bill(first["id"])
-            report.bills_checked += 1
-        except DemoError as exc:
-            report.failed[label] = f"the customer could not open its bill: {exc}"
-    report.phases["open bills"] = time.perf_counter() - mark
-    mark = time.perf_counter()
+        held: dict[str, dict[str, Any]] = {}
+        say("customers: opening each bill from the content store with the wallet's own key, checking its hash")
+        for label, audit in audits.items():
+            held.update({_subject(c).get("ledgerAnchor", {}).get("recordId"): c for c in await wallets[label].credentials()
+                         if "UtilityEmissionsCredential" in (c.get("type") or [])})
+            first = held.get(audit["periods"][0]["record_id"]) if audit["periods"] else None
+            try:
+                if first is None:
+                    raise DemoError("its credential is not in the wallet")
+                await wallets[label].open_bill(first["id"])
+                report.bills_checked += 1
+            except DemoError as exc:
+                report.failed[label] = f"the customer could not open its bill: {exc}"
+        report.phases["open bills"] = time.perf_counter() - mark
+        mark = time.perf_counter()
 
-    verdicts: dict[str, dict[str, Any]] = {}
-    if verify and audits:
-        say("verifier: asking the customer's wallet for its credentials, a year per request")
-        invitation = await api.verifier_invitation()
-        await api.accept(invitation["invitation"], "Verifier")
+        verdicts: dict[str, dict[str, Any]] = {}
+        if verify and audits:
+            say("verifier: connecting to each customer's wallet and asking for its credentials, a year per request")
+            checking = ProgressBar(len(audits), "verify")
 
-        async def connected() -> str | None:
-            return (await api.verifier_connection(invitation["invitation_id"]))["connection_id"]
+            async def ask(label: str, audit: dict[str, Any]) -> None:
+                invitation = await api.verifier_invitation()
+                await wallets[label].accept(invitation["invitation"], "Verifier")
 
-        connection = await until(connected, "the verifier's connection to the wallet")
-        checking = ProgressBar(len(audits), "verify")
+                async def connected() -> str | None:
+                    return (await api.verifier_connection(invitation["invitation_id"]))["connection_id"]
 
-        async def ask(audit: dict[str, Any]) -> None:
-            record_ids = [p["record_id"] for p in audit["periods"]]
-            request_id = await api.ask(connection, record_ids)
+                connection = await until(connected, f"{label}: the verifier's connection to the wallet")
+                record_ids = [p["record_id"] for p in audit["periods"]]
+                request_id = await api.ask(connection, record_ids)
 
-            async def answered() -> dict[str, Any] | None:
-                shown = await api.verdicts(request_id)
-                return shown if shown["state"] == "done" else None
+                async def answered() -> dict[str, Any] | None:
+                    shown = await api.verdicts(request_id)
+                    return shown if shown["state"] == "done" else None
 
-            found = (await until(answered, "the verifier's verdicts"))["verdicts"]
-            for verdict in found:
-                verdicts[verdict.get("record_id") or ""] = verdict
-            checking.advance(ok=all(v["verified"] for v in found) and len(found) == len(record_ids))
+                found = (await until(answered, f"{label}: the verifier's verdicts"))["verdicts"]
+                for verdict in found:
+                    verdicts[verdict.get("record_id") or ""] = verdict
+                checking.advance(ok=all(v["verified"] for v in found) and len(found) == len(record_ids))
 
-        verify_gate = asyncio.Semaphore(2)  # each presentation holds a wallet session while it signs
+            verify_gate = asyncio.Semaphore(2)  # each presentation holds a wallet session while it signs
 
-        async def gated(audit: dict[str, Any]) -> None:
-            async with verify_gate:
-                await ask(audit)
+            async def gated(label: str, audit: dict[str, Any]) -> None:
+                async with verify_gate:
+                    await ask(label, audit)
 
-        await asyncio.gather(*(gated(a) for a in audits.values()))
-        report.phases["verify"] = time.perf_counter() - mark
+            await asyncio.gather(*(gated(label, a) for label, a in audits.items()))
+            report.phases["verify"] = time.perf_counter() - mark
+    finally:
+        for wallet in wallets.values():
+            await wallet.close()
 
     for label, audit in audits.items():
         for period in audit["periods"]:

@@ -9,8 +9,9 @@ auditor orgs registered with their did:key (from the auditor's agent) and X25519
 Everything persists under `data_dir` and every start step is idempotent: a second start (after a
 stop or a crash) reuses the crypto, the ledger, the wallets, the DIDs and the keys.
 
-The operator keys of the utility and the auditor are kept in `utility/operator.key` and
-`auditor/operator.key` under `data_dir` (0600): a script against a running stack reads them there.
+The operator keys of the utility, the auditor and the verifier are kept in `utility/operator.key`,
+`auditor/operator.key` and `verifier/operator.key` under `data_dir` (0600): the operator signs in to
+the service's pages as "operator" with it, and a script sends it in `X-Operator-Key`.
 
 Ports from `base_port` N: agents N..N+31 (see agents.spec), controllers N+1001, N+1011, N+1021,
 N+1031 (utility, customer webhooks, auditor, verifier), dev peer gateway N+50, wallet pages N+60.
@@ -39,10 +40,11 @@ from custody import (
     BillCustody, LocalContentStore, Recipient, generate_private_key, load_private_key, public_multibase,
     save_private_key,
 )
+from controllers.customer.host import HostConfig, WalletHost
 from controllers.customer.service import build_app as wallet_pages_app
-from controllers.customer.wallet import CustomerConfig, CustomerWallet
 from controllers.issuance import EmissionsIssuer, IssuerSettings, StageClock
 from controllers.ledger import AuditorSpec, LedgerSession, create_secret_file, read_secret_file, open_ledger
+from controllers.ledger.registry import AuditorDirectory
 from emissions.stack.demo import StackClient
 from emissions.stack.devpeer_process import DevPeerProcess
 from emissions.stack.governance import prepare_ledger
@@ -92,13 +94,14 @@ class EmbeddedStack:
         self._specs: dict[str, AgentSpec] = {}
         # set by start()
         self.utility: UtilityService
-        self.wallet: CustomerWallet
+        self.wallets: WalletHost
         self.auditor: AuditManager
         self.verifier: VerifierService
         self.auditor_ledger: LedgerSession
         self.http: aiohttp.ClientSession
         self.operator_key = ""  # the utility's
         self.auditor_key = ""  # the auditor's
+        self.verifier_key = ""  # the verifier's
 
     # -- where to look ------------------------------------------------------------------------
     def url(self, role: str) -> str:
@@ -115,7 +118,7 @@ class EmbeddedStack:
     def client(self, http: aiohttp.ClientSession) -> StackClient:
         """The running stack's public HTTP APIs, with the operator keys from its data directory."""
         return StackClient(http, self.url("utility"), self.wallet_url, self.url("auditor"), self.verifier_url,
-                           self.operator_key, self.auditor_key)
+                           self.operator_key, self.auditor_key, self.verifier_key)
 
     # -- start / stop -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -160,17 +163,6 @@ class EmbeddedStack:
 
         urls = {utility_key: self.url("utility")}
         bills = LocalContentStore(self.data_dir / "bills")
-        wallet_config = CustomerConfig(self.data_dir / "customer", urls,
-                                       auto_share_emissions=self.config.auto_share_emissions, bill_store=bills)
-        self.wallet = CustomerWallet(wallet_config, await self._admin("customer"))
-        self._exit.callback(self.wallet.close)
-        await self.wallet.start()  # first: webhooks need the wallet's DID; sweeps catch what arrives meanwhile
-        # One app: the agent's webhooks arrive on the controller port, the person uses the pages port.
-        await self._serve(wallet_pages_app(self.wallet, specs["customer"].webhook_secret),
-                          specs["customer"].controller_port, self.config.wallet_pages_port)
-        sweeps = asyncio.create_task(self.wallet.run_sweeps())
-        self._exit.callback(sweeps.cancel)
-
         auditor_store = self._store(self.data_dir / "auditor" / "workflow.sqlite3")
         issuer = await self._ledger(address, secret, bills, auditor_store)
         self.auditor_key = _stored_secret(self.data_dir / "auditor" / "operator.key")
@@ -182,9 +174,26 @@ class EmbeddedStack:
 
         verifier_ledger = await self._exit.enter_async_context(
             open_ledger(self.layout.profile(address, VERIFIER_ORG)))
+
+        # One wallet per customer, each a sub-wallet of the customer agent; consent pages name the
+        # auditor from the ledger's registry (read as the verifier's org reads it: public state).
+        host_config = HostConfig(self.data_dir / "customer", urls,
+                                 auto_share_emissions=self.config.auto_share_emissions, bill_store=bills)
+        self.wallets = WalletHost(host_config, await self._admin("customer"))
+        self._exit.callback(self.wallets.close)
+        # One app: the agent's webhooks arrive on the controller port, people use the pages port.
+        await self._serve(wallet_pages_app(self.wallets, specs["customer"].webhook_secret,
+                                           auditor_names=AuditorDirectory(verifier_ledger).name_of),
+                          specs["customer"].controller_port, self.config.wallet_pages_port)
+        await self.wallets.start()
+        sweeps = asyncio.create_task(self.wallets.run_sweeps())
+        self._exit.callback(sweeps.cancel)
+
         self.verifier = VerifierService(EmissionsVerifier(await self._admin("verifier"), verifier_ledger),
                                         self._store(self.data_dir / "verifier" / "workflow.sqlite3"))
-        await self._serve(verifier_app(self.verifier, specs["verifier"].webhook_secret), specs["verifier"].controller_port)
+        self.verifier_key = _stored_secret(self.data_dir / "verifier" / "operator.key")
+        await self._serve(verifier_app(self.verifier, specs["verifier"].webhook_secret, self.verifier_key),
+                          specs["verifier"].controller_port)
         self.config.say(f"ready: wallet pages {self.wallet_url}, verifier {self.verifier_url}, "
                         f"auditor operator page {self.url('auditor')}/audits")
 

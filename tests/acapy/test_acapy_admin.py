@@ -44,7 +44,7 @@ async def test_silent_exchange_times_out(agent_network):
     async with (
         agent_network.webhooks("utility", "customer") as hooks,
         agent_network.admin("utility") as utility,
-        agent_network.admin("customer") as customer,
+        agent_network.holder() as customer,
     ):
         u_conn, _ = await connect(utility, hooks["utility"], customer, hooks["customer"])
         issuer = await utility.create_did_key()

@@ -11,7 +11,7 @@ async def test_connect_issue_and_present(agent_network):
     async with (
         agent_network.webhooks("utility", "customer", "verifier") as hooks,
         agent_network.admin("utility") as utility,
-        agent_network.admin("customer") as customer,
+        agent_network.holder() as customer,
         agent_network.admin("verifier") as verifier,
     ):
         # Connect utility <-> customer; the invitee answers with did:peer:2, not did:peer:4.

@@ -11,7 +11,7 @@ from tests.acapy.flows import account_credential, connect
 
 
 async def test_ensure_did_key_keeps_a_held_did_and_replaces_a_lost_one(agent_network):
-    async with agent_network.admin("customer") as customer:
+    async with agent_network.holder() as customer:
         first = await customer.ensure_did_key()
         assert first.did.startswith("did:key:z6Mk") and first.key_type == "ed25519"
         assert await customer.ensure_did_key(first.did) == first
@@ -24,7 +24,7 @@ async def test_ensure_did_key_keeps_a_held_did_and_replaces_a_lost_one(agent_net
 
 
 async def test_vc_present_signs_for_authentication_with_the_holders_key(agent_network):
-    async with agent_network.admin("utility") as utility, agent_network.admin("customer") as customer:
+    async with agent_network.admin("utility") as utility, agent_network.holder() as customer:
         issuer = (await utility.create_did_key()).did
         holder = (await customer.create_did_key()).did
         credential = await utility.vc_issue(account_credential(issuer))
@@ -51,7 +51,7 @@ async def test_each_invitation_gets_its_own_connection(agent_network):
     async with (
         agent_network.webhooks("auditor", "customer") as hooks,
         agent_network.admin("auditor") as auditor,
-        agent_network.admin("customer") as customer,
+        agent_network.holder() as customer,
     ):
         first, _ = await connect(auditor, hooks["auditor"], customer, hooks["customer"])
         second, theirs = await connect(auditor, hooks["auditor"], customer, hooks["customer"])

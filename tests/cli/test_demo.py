@@ -4,37 +4,15 @@ embedded stack (dev peer, four agents, controllers), then again on the same data
 from __future__ import annotations
 
 import json
-import random
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
 
 from controllers.customer.store import CustomerStore
 from testkit.agents import require_agents
+from testkit.embedded import free_base_port
 from testkit.policy import ROOT
-
-# Offsets from the base port of every port the stack binds (see emissions.stack.stack).
-_OFFSETS = (0, 1, 10, 11, 20, 21, 30, 31, 50, 60, 1001, 1011, 1021, 1031)
-
-
-def free_base_port() -> int:
-    for _ in range(200):
-        base = random.randrange(20000, 40000, 100)
-        probes = []
-        try:
-            for offset in _OFFSETS:
-                probe = socket.socket()
-                probes.append(probe)
-                probe.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for probe in probes:
-                probe.close()
-    raise RuntimeError("no free block of loopback ports")
 
 
 def demo(*args: str, timeout: float = 400) -> subprocess.CompletedProcess:
@@ -70,23 +48,27 @@ def test_demo_runs_the_mission_and_reruns_on_the_same_data(tmp_path):
 
 
 def _assert_no_personal_data_on_the_public_ledger(data) -> None:
-    """The demo's customer DID and account / service point numbers (DEMO-..., SP-...) appear in the
-    private collection only: never in public state, history, blocks (with their events) or hashes."""
-    wallet = CustomerStore(data / "customer" / "wallet.sqlite3")
-    try:
-        customer_did = wallet.get_meta("did")
-    finally:
-        wallet.close()
+    """The demo customers' DIDs (one wallet each) and account / service point numbers (DEMO-...,
+    SP-...) appear in the private collection only: never in public state, history, blocks (with
+    their events) or hashes."""
+    dids = []
+    for path in sorted((data / "customer" / "wallets").glob("*/wallet.sqlite3")):
+        wallet = CustomerStore(path)
+        try:
+            dids.append(wallet.get_meta("did").encode())
+        finally:
+            wallet.close()
+    assert len(dids) == 2 and len(set(dids)) == 2  # two customers, two wallets, two DIDs
     ledger = sqlite3.connect(data / "ledger" / "devpeer" / "ledger.sqlite")
     try:
         # Whole identifiers, not prefixes: a short byte string turns up by chance in signatures.
-        secrets = re.compile(re.escape(customer_did.encode()) + rb"|(DEMO|SP)-[0-9A-F]{6}-[0-9]{3}")
+        secrets = re.compile(b"|".join(re.escape(d) for d in dids) + rb"|(DEMO|SP)-[0-9A-F]{6}-[0-9]{3}")
         for table, column in (("blocks", "block"), ("state", "value"), ("history", "value"), ("pvt_hash", "value_hash")):
             for (value,) in ledger.execute(f"SELECT {column} FROM {table}"):
                 found = secrets.search(bytes(value))
                 assert found is None, f"{table}: {found.group()!r}"
         private = b"".join(bytes(v) for (v,) in ledger.execute("SELECT value FROM pvt"))
-        assert {m.group() for m in secrets.finditer(private)} >= {customer_did.encode()}
+        assert {m.group() for m in secrets.finditer(private)} >= set(dids)
         assert re.search(rb"DEMO-[0-9A-F]{6}-001", private)  # the scan looks for what is there
     finally:
         ledger.close()

@@ -52,7 +52,7 @@ async def test_happy_path(stack: Stack):
     # The customer's pages show the issued consent; no account or DID appears in any URL.
     # The wallet learns of the issuance from its own agent's webhook, which may trail the auditor.
     record = await eventually(lambda: next(iter(stack.customer.consents("issued")), None), what="consent issued")
-    async with stack.http.get(f"{stack.urls['customer']}/consents/{record.cred_ex_id}") as resp:
+    async with stack.wallet_http.get(f"{stack.urls['customer']}/consents/{record.cred_ex_id}") as resp:
         assert resp.status == 200 and "Revoke" in await resp.text()
 
 
@@ -74,7 +74,7 @@ async def test_consent_declined(stack: Stack):
     await stack.onboard(ACCOUNT)
     audit_id = await stack.start_audit()
     cred_ex_id = await stack.pending_consent(audit_id)
-    async with stack.http.post(f"{stack.urls['customer']}/api/consents/{cred_ex_id}/decline") as resp:
+    async with stack.wallet_http.post(f"{stack.urls['customer']}/api/consents/{cred_ex_id}/decline") as resp:
         assert resp.status == 200 and (await resp.json())["state"] == "declined"
     audit = await stack.audit_state(audit_id, "declined", "failed")
     assert audit.state == "declined" and "declined by the customer" in audit.reason
@@ -134,7 +134,7 @@ async def test_consent_revoked(stack: Stack):
     token = await stack.auditor.utility.token(consent, stack.urls["utility"])  # granted before revocation
     # The wallet learns of the issuance from its own agent's webhook, which may trail the auditor.
     record = await eventually(lambda: next(iter(stack.customer.consents("issued")), None), what="consent issued")
-    async with stack.http.post(f"{stack.urls['customer']}/api/consents/{record.cred_ex_id}/revoke") as resp:
+    async with stack.wallet_http.post(f"{stack.urls['customer']}/api/consents/{record.cred_ex_id}/revoke") as resp:
         assert resp.status == 200 and (await resp.json())["state"] == "revoked"
     assert await refusal(stack, consent) == "consent revoked"
     async with stack.http.get(token["resourceURI"], headers={"Authorization": f"Bearer {token['access_token']}"}) as resp:
@@ -276,9 +276,22 @@ async def test_an_offer_seen_by_a_webhook_and_a_sweep_at_once_is_answered_once(s
 
 
 async def test_operator_api_lists_refetches_and_guards_the_audits(stack: Stack):
+    # Imported here: the rest of this module needs none of them.
+    import json
+    import re
+    from html import unescape
+    from urllib.parse import parse_qs, urlsplit
+
+    import aiohttp
+
+    from controllers.acapy.invitation_url import invitation_url
+    from controllers.customer.invitations import parse_invitation
+
     audit_id = await consented(stack)
     api, key = f"{stack.urls['auditor']}/api/audits", {"X-Operator-Key": AUDITOR_KEY}
     async with stack.http.get(api) as resp:
+        assert resp.status == 401 and (await resp.json())["error"]  # neither key nor session
+    async with stack.http.get(api, headers={"X-Operator-Key": "wrong"}) as resp:
         assert resp.status == 401 and (await resp.json())["error"] == "operator key missing or wrong"
     async with stack.http.get(api, headers=key) as resp:
         [listed] = await resp.json()
@@ -298,17 +311,56 @@ async def test_operator_api_lists_refetches_and_guards_the_audits(stack: Stack):
     async with stack.http.get(f"{api}?state=nonsense", headers=key) as resp:
         assert resp.status == 400
 
-    page = f"{stack.urls['auditor']}/audits"
-    async with stack.http.get(page) as resp:
-        assert resp.status == 401 and "Basic" in resp.headers["WWW-Authenticate"]
-    signed_in = {"Authorization": "Basic " + base64.b64encode(f"operator:{AUDITOR_KEY}".encode()).decode()}
-    async with stack.http.get(page, headers=signed_in) as resp:
-        text = await resp.text()
-        assert resp.status == 200 and audit_id[:8] in text and "3 of 3 credentials stored" in text
-        assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
-    async with stack.http.post(f"{stack.urls['auditor']}/audits/{audit_id}/retry", allow_redirects=False,
-                               headers={**signed_in, "Origin": "http://evil.example"}) as resp:
-        assert resp.status == 403  # a form posted from another site is refused
+    # The pages: the operator signs in ("operator", the key as password) and gets a session.
+    base = stack.urls["auditor"]
+    page = f"{base}/audits"
+    async with stack.http.get(page, allow_redirects=False) as resp:
+        assert resp.status == 303 and resp.headers["Location"].startswith("/signin")
+    # unsafe=True: the auditor is on a loopback IP address, whose cookies aiohttp drops otherwise.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as operator:
+        async with operator.post(f"{base}/signin", data={"username": "operator", "password": "not the key"},
+                                 allow_redirects=False) as resp:
+            assert resp.status == 401
+        async with operator.post(f"{base}/signin", data={"username": "operator", "password": AUDITOR_KEY},
+                                 allow_redirects=False) as resp:
+            assert resp.status == 303
+        async with operator.get(f"{base}/api/session") as resp:
+            csrf = (await resp.json())["csrf_token"]
+        async with operator.get(page) as resp:
+            text = await resp.text()
+            assert resp.status == 200 and audit_id[:8] in text and "3 of 3 credentials stored" in text
+            assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+        retry = f"{base}/audits/{audit_id}/retry"
+        async with operator.post(retry, data={"csrf_token": csrf}, allow_redirects=False,
+                                 headers={"Origin": "http://evil.example"}) as resp:
+            assert resp.status == 403  # a form posted from another site is refused
+        async with operator.post(retry, data={}, allow_redirects=False) as resp:
+            assert resp.status == 403  # and so is one without the page's CSRF token
+
+        # A new audit from the page: the invitation as a link, a text to copy and a QR code.
+        fields = {"period_start": "2024-01-01", "period_end": "2024-03-31", "purpose": "Scope 2 audit",
+                  "consent_days": "30"}
+        async with operator.post(f"{base}/audits/new", data=fields, allow_redirects=False) as resp:
+            assert resp.status == 403
+        async with operator.post(f"{base}/audits/new", data={**fields, "csrf_token": csrf}) as resp:
+            text = await resp.text()
+            assert resp.status == 200, text
+        assert "<svg" in text
+        url = unescape(re.search(r'<textarea id="invitation-url" readonly[^>]*>([^<]*)</textarea>', text).group(1))
+        oob = parse_qs(urlsplit(url).query)["oob"][0]
+        invitation = json.loads(base64.urlsafe_b64decode(oob + "=" * (-len(oob) % 4)))
+        assert "invitation" in invitation["@type"] and f'href="{url}"' in text
+        # The link starts as the auditor's agent starts its own invitation links.
+        own = await stack.auditor.admin.create_invitation(auto_accept=True)
+        assert invitation_url(own.invitation).split("?oob=")[0] == own.invitation_url.split("?oob=")[0]
+        [started] = [a for a in stack.auditor.audits() if a.audit_id != audit_id]
+        assert started.state == "requested" and f"/audits/{started.audit_id}" in text
+        # The customer's wallet takes the link as pasted, and connects.
+        await stack.customer.accept_invitation(parse_invitation(url), "Auditor")
+        await eventually(lambda: stack.auditor.audit(started.audit_id).state != "requested",
+                         what="the wallet connected through the page's invitation")
+        async with operator.get(f"{base}/audits/{started.audit_id}") as resp:
+            assert resp.status == 200 and started.audit_id in await resp.text()
 
 
 async def test_a_form_on_another_site_cannot_approve_a_consent(stack: Stack):
@@ -317,12 +369,16 @@ async def test_a_form_on_another_site_cannot_approve_a_consent(stack: Stack):
     audit_id = await stack.start_audit()
     cred_ex_id = await stack.pending_consent(audit_id)
     wallet = stack.urls["customer"]
-    async with stack.http.post(f"{wallet}/consents/{cred_ex_id}/approve", allow_redirects=False,
-                               headers={"Origin": "http://evil.example"}) as resp:
+    # The person is signed in (the session cookie goes along): the other site's page still cannot act.
+    async with stack.wallet_http.post(f"{wallet}/consents/{cred_ex_id}/approve", allow_redirects=False,
+                                      headers={"Origin": "http://evil.example"}) as resp:
         assert resp.status == 403
+    async with stack.wallet_http.post(f"{wallet}/consents/{cred_ex_id}/approve", allow_redirects=False,
+                                      headers={"Origin": wallet, "X-CSRF-Token": "not-the-token"}) as resp:
+        assert resp.status == 403  # nor a form that lacks the page's CSRF token
     assert stack.customer.consent(cred_ex_id).state == "pending"
-    async with stack.http.post(f"{wallet}/consents/{cred_ex_id}/approve", allow_redirects=False,
-                               headers={"Origin": wallet}) as resp:
-        assert resp.status == 303  # from the wallet's own page it goes through
+    async with stack.wallet_http.post(f"{wallet}/consents/{cred_ex_id}/approve", allow_redirects=False,
+                                      headers={"Origin": wallet}) as resp:
+        assert resp.status == 303  # from the wallet's own page, with its token, it goes through
     audit = await stack.audit_state(audit_id, *DONE_OR_ENDED, timeout=60)
     assert audit.state == "done", audit.reason

@@ -103,16 +103,16 @@ async def test_emissions_offer_for_the_wallet_is_taken_and_shared_when_the_perso
     # Nothing goes out before the person decides.
     assert (await admin.presentation_exchange(pending.pres_ex_id)).state == "request-sent"
 
-    async with stack.http.get(f"{stack.urls['customer']}/api/presentation-requests/{pres_ex_id}") as resp:
+    async with stack.wallet_http.get(f"{stack.urls['customer']}/api/presentation-requests/{pres_ex_id}") as resp:
         assert resp.status == 200
         shown = await resp.json()
     assert shown["requester"] == "Green Bank"
     assert shown["asked_records"] == [mine]
     assert [m["record_id"] for m in shown["matches"]] == [mine]
-    async with stack.http.get(f"{stack.urls['customer']}/presentation-requests/{pres_ex_id}") as resp:
+    async with stack.wallet_http.get(f"{stack.urls['customer']}/presentation-requests/{pres_ex_id}") as resp:
         assert "Green Bank" in await resp.text()
 
-    async with stack.http.post(f"{stack.urls['customer']}/api/presentation-requests/{pres_ex_id}/approve") as resp:
+    async with stack.wallet_http.post(f"{stack.urls['customer']}/api/presentation-requests/{pres_ex_id}/approve") as resp:
         assert resp.status == 200, await resp.text()
 
     done = await _exchange_state(admin, "presentation_exchange", pending.pres_ex_id, "done", "abandoned")
@@ -131,13 +131,13 @@ async def test_the_person_declines_a_request(stack, verifier):
 
     pending = await request_credential(admin, connection, record_id=record)
     pres_ex_id = await _pending_request(stack, pending.thread_id)
-    async with stack.http.post(f"{stack.urls['customer']}/api/presentation-requests/{pres_ex_id}/decline") as resp:
+    async with stack.wallet_http.post(f"{stack.urls['customer']}/api/presentation-requests/{pres_ex_id}/decline") as resp:
         assert resp.status == 200, await resp.text()
 
     refused = await _exchange_state(admin, "presentation_exchange", pending.pres_ex_id, "abandoned", "done")
     assert refused.state == "abandoned"
     assert "declined by the customer" in (refused.error_msg or "")
-    async with stack.http.post(f"{stack.urls['customer']}/api/presentation-requests/{pres_ex_id}/approve") as resp:
+    async with stack.wallet_http.post(f"{stack.urls['customer']}/api/presentation-requests/{pres_ex_id}/approve") as resp:
         assert resp.status == 409  # a decided request cannot be approved after all
 
 

@@ -24,7 +24,7 @@ async def heard(agent_network, parties):
     """The auditor's and verifier's admin clients and webhooks (no ledger: these waits never reach it)."""
     async with agent_network.webhooks("auditor", "verifier") as hooks, \
             agent_network.admin("auditor") as auditor, agent_network.admin("verifier") as verifier, \
-            agent_network.admin("customer") as customer:
+            agent_network.holder() as customer:
         yield hooks, auditor, verifier, customer
 
 

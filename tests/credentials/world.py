@@ -65,7 +65,7 @@ async def _connect(inviter: AcaPyAdmin, invitee: AcaPyAdmin) -> str:
 @pytest.fixture(scope="session")
 def parties(agent_network) -> Parties:
     async def make() -> Parties:
-        async with agent_network.admin("auditor") as auditor, agent_network.admin("customer") as customer, \
+        async with agent_network.admin("auditor") as auditor, agent_network.holder() as customer, \
                 agent_network.admin("verifier") as verifier:
             dids = {msp: (await auditor.create_did_key()).did for msp in AUDITOR_ORGS}
             customer_did = (await customer.create_did_key()).did
@@ -128,8 +128,9 @@ async def ledger_world_without_webhooks(agent_network, parties, tmp_path) -> Asy
         await prepare_ledger(layout.admin_profiles(peer.address), index_secret=INDEX_SECRET, edition=edition,
                              utilities=utilities, auditors=auditor_specs(parties))
         async with AsyncExitStack() as stack:
-            admins = [await stack.enter_async_context(agent_network.admin(role, timeout=30))
-                      for role in ("auditor", "customer", "verifier")]
+            admins = [await stack.enter_async_context(agent_network.admin("auditor", timeout=30)),
+                      await stack.enter_async_context(agent_network.holder(timeout=30)),
+                      await stack.enter_async_context(agent_network.admin("verifier", timeout=30))]
             auditor_ledger = await stack.enter_async_context(open_ledger(layout.profile(peer.address, "Auditor1MSP")))
             verifier_ledger = await stack.enter_async_context(open_ledger(layout.profile(peer.address, VERIFIER_ORG)))
             store = WorkflowStore(tmp_path / "auditor" / "workflow.sqlite3")

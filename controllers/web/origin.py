@@ -22,7 +22,7 @@ _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 @web.middleware
 async def same_origin_only(request: web.Request,
                            handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    if request.method not in _SAFE and not request.path.startswith("/webhooks/"):
+    if request.method not in _SAFE and not request.rel_url.path_safe.startswith("/webhooks/"):
         origin = request.headers.get("Origin")
         fetched_from = request.headers.get("Sec-Fetch-Site", "same-origin")
         if (origin is not None and origin != f"{request.scheme}://{request.host}") or \

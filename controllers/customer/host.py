@@ -1,0 +1,142 @@
+"""`WalletHost`: the customer service hosts one wallet per customer.
+
+Each customer is a sub-wallet of the multitenant customer agent (its own DIDs, keys, connections
+and credentials) with a `CustomerWallet` controller of its own (its own records and bill key under
+`<data>/wallets/<wallet id>/`). Signing up creates the sub-wallet; signing in opens the customer's
+controller and nobody else's. The agent posts every sub-wallet's webhooks to this one service with
+an `x-wallet-id` header, and the host hands each to its wallet's controller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from controllers.acapy import AcaPyAdmin, AdminApiError, WebhookEvent
+from controllers.customer.directory import CustomerDirectory, UsernameError, normalise_username
+from controllers.customer.wallet import CustomerConfig, CustomerWallet
+from controllers.web.passwords import (PasswordPolicyError, check_new_password, hash_password_async,
+                                       verify_password_async)
+from controllers.web.signin import SignUpRefused
+from controllers.workflow import WorkflowStore
+from custody import ContentStore
+
+LOG = logging.getLogger(__name__)
+
+__all__ = ["HostConfig", "WalletHost"]
+
+
+
+@dataclass
+class HostConfig:
+    data_dir: Path  # the customer service's directory: the directory of customers, each wallet's records
+    utility_urls: dict[str, str] = field(default_factory=dict)  # EIA utility id -> utility service URL
+    auto_share_emissions: bool = False  # demos and tests only: see CustomerConfig
+    bill_store: ContentStore | None = None
+
+
+class WalletHost:
+    def __init__(self, config: HostConfig, agent: AcaPyAdmin) -> None:
+        self.config, self.agent = config, agent
+        self.store = WorkflowStore(config.data_dir / "customers.sqlite3")
+        self.directory = CustomerDirectory(self.store)
+        self._wallets: dict[str, CustomerWallet] = {}  # username -> its started controller
+        self._opening: dict[str, asyncio.Lock] = {}
+        # Checked against when the username is unknown, so a wrong name costs as much as a wrong password.
+        self._nobody: str | None = None
+
+    async def start(self) -> None:
+        released = self.directory.release_stale()
+        if released:
+            LOG.info("%d unfinished sign-up(s) released", released)
+        for entry in self.directory.all():
+            await self.wallet(entry.username)
+
+    def close(self) -> None:
+        for wallet in self._wallets.values():
+            wallet.close()
+        self._wallets.clear()
+        self.store.close()
+
+    # -- customers ------------------------------------------------------------------------------
+    async def signup(self, username: str, password: str) -> str:
+        """A new customer with a new wallet; returns the username it signs in with."""
+        try:
+            name = normalise_username(username)
+            check_new_password(password)
+        except (UsernameError, PasswordPolicyError) as exc:
+            raise SignUpRefused(str(exc)) from None
+        if not self.directory.reserve(name, await hash_password_async(password)):
+            raise SignUpRefused("That username is taken; choose another.")
+        try:
+            wallet_id, _token = await self.agent.create_tenant("Customer")
+        except BaseException:
+            self.directory.release(name)
+            raise
+        self.directory.activate(name, wallet_id)
+        LOG.info("customer wallet created")
+        await self.wallet(name)
+        return name
+
+    async def authenticate(self, username: str, password: str) -> str | None:
+        """The username if the password is right, else None (same cost either way)."""
+        try:
+            entry = self.directory.get(normalise_username(username))
+        except UsernameError:
+            entry = None
+        if entry is None and self._nobody is None:
+            self._nobody = await hash_password_async(secrets.token_urlsafe(16))
+        ok = await verify_password_async(password, entry.password_hash if entry else self._nobody or "")
+        return entry.username if entry is not None and ok else None
+
+    def usernames(self) -> list[str]:
+        return [e.username for e in self.directory.all()]
+
+    async def wallet(self, username: str) -> CustomerWallet:
+        """The customer's wallet controller, opened (and started) on first use."""
+        if (found := self._wallets.get(username)) is not None:
+            return found
+        async with self._opening.setdefault(username, asyncio.Lock()):
+            if (found := self._wallets.get(username)) is not None:
+                return found
+            entry = self.directory.get(username)
+            if entry is None:
+                raise KeyError("no such customer")
+            # ACA-Py honours only a sub-wallet's newest token: this process asks once and keeps it.
+            admin = self.agent.tenant(await self.agent.tenant_token(entry.wallet_id))
+            config = CustomerConfig(self.config.data_dir / "wallets" / entry.wallet_id, self.config.utility_urls,
+                                    self.config.auto_share_emissions, self.config.bill_store)
+            wallet = CustomerWallet(config, admin)
+            try:
+                await wallet.start()
+            except BaseException:
+                wallet.close()
+                raise
+            self._wallets[username] = wallet
+            return wallet
+
+    # -- the agent's events ---------------------------------------------------------------------
+    async def on_webhook(self, event: WebhookEvent) -> None:
+        if event.wallet_id is None:
+            return  # the agent's own wallet holds no customer's records
+        entry = self.directory.by_wallet(event.wallet_id)
+        if entry is None:
+            LOG.debug("webhook for a sub-wallet with no customer here")
+            return
+        await (await self.wallet(entry.username)).on_webhook(event.topic, event.payload)
+
+    async def sweep(self) -> None:
+        for wallet in list(self._wallets.values()):
+            await wallet.sweep()
+
+    async def run_sweeps(self, interval: float = 5.0) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            for wallet in list(self._wallets.values()):
+                try:
+                    await wallet.sweep()
+                except AdminApiError as exc:
+                    LOG.warning("wallet sweep failed: %s", exc)

@@ -1,0 +1,80 @@
+"""One wallet per customer: each customer who signs up gets a sub-wallet of the customer agent with
+its own DID and bill key; the utility binds each account to its owner's DID; a signed-in customer
+sees and acts on its own wallet only; and a restart keeps every wallet."""
+
+from __future__ import annotations
+
+from controllers.customer.host import WalletHost
+from emissions.stack.wallet_client import WalletSignInError, open_wallet_session
+from testkit.consent_stack import CUSTOMER, OPERATOR_KEY, PASSWORD, UTILITY_ID, Stack, eventually
+
+import pytest
+
+
+async def _onboard_through_the_api(stack: Stack, http, account: str) -> None:
+    async with stack.http.post(f"{stack.urls['utility']}/admin/onboardings", json={"account": account, "service_point": "SP-9"},
+                               headers={"X-Operator-Key": OPERATOR_KEY}) as resp:
+        assert resp.status == 201, await resp.text()
+        invitation = (await resp.json())["invitation"]
+    async with http.post(f"{stack.urls['customer']}/api/invitations", json={"invitation": invitation}) as resp:
+        assert resp.status == 201, await resp.text()
+
+    async def held():
+        async with http.get(f"{stack.urls['customer']}/api/credentials") as resp:
+            return [c for c in await resp.json() if c["credentialSubject"].get("accountId") == account]
+
+    await eventually(held, what="the account credential in the wallet")
+
+
+async def test_each_customer_has_its_own_wallet_did_and_key_and_sees_only_its_own(stack: Stack):
+    stack.private_values.update({"ACCT-7001", "ACCT-7002"})
+    bob_http = await open_wallet_session(stack.urls["customer"], "bob", "another long password", create=True)
+    try:
+        bob = await stack.host.wallet("bob")
+        alice = stack.customer
+        assert alice.did != bob.did and alice.did.startswith("did:key:") and bob.did.startswith("did:key:")
+        assert alice.key.public_multibase != bob.key.public_multibase  # the bill key is per customer
+
+        await stack.onboard("ACCT-7001")  # alice's
+        await _onboard_through_the_api(stack, bob_http, "ACCT-7002")
+        assert await alice._held_accounts() == {(UTILITY_ID, "ACCT-7001")}
+        assert await bob._held_accounts() == {(UTILITY_ID, "ACCT-7002")}  # bound to bob's own DID
+
+        audit_id = await stack.start_audit(account="ACCT-7001")
+        alices_request = await stack.pending_consent(audit_id)
+        wallet = stack.urls["customer"]
+        async with bob_http.get(f"{wallet}/api/consents") as resp:
+            assert resp.status == 200 and await resp.json() == []
+        async with bob_http.get(f"{wallet}/consents/{alices_request}") as resp:
+            assert resp.status == 404 and "no such consent request" in await resp.text()
+        async with bob_http.post(f"{wallet}/api/consents/{alices_request}/approve") as resp:
+            assert resp.status == 404 and "error" in await resp.json()
+        assert alice.consent(alices_request).state == "pending"
+        async with bob_http.get(f"{wallet}/api/credentials") as resp:
+            assert {c["credentialSubject"].get("accountId") for c in await resp.json()} == {"ACCT-7002"}
+    finally:
+        await bob_http.close()
+
+
+async def test_the_wallet_needs_a_session_and_the_right_password(stack: Stack):
+    wallet = stack.urls["customer"]
+    async with stack.http.get(f"{wallet}/api/credentials") as resp:
+        assert resp.status == 401 and (await resp.json())["error"]
+    async with stack.http.get(f"{wallet}/credentials", allow_redirects=False) as resp:
+        assert resp.status == 303 and resp.headers["Location"].startswith("/signin")
+    with pytest.raises(WalletSignInError, match="401"):
+        await open_wallet_session(wallet, CUSTOMER, "not the password")
+    with pytest.raises(WalletSignInError, match="taken"):
+        await open_wallet_session(wallet, CUSTOMER, PASSWORD, create=True)
+
+
+async def test_wallets_and_sessions_survive_a_restart_of_the_customer_service(stack: Stack):
+    stack.private_values.add("ACCT-7003")
+    await stack.onboard("ACCT-7003")
+    did = stack.customer.did
+    await stack.restart_customer()
+    assert isinstance(stack.host, WalletHost) and stack.customer.did == did
+    assert await stack.customer._held_accounts() == {(UTILITY_ID, "ACCT-7003")}
+    async with stack.wallet_http.get(f"{stack.urls['customer']}/api/credentials") as resp:
+        assert resp.status == 200  # the session from before the restart still holds
+        assert [c["credentialSubject"]["accountId"] for c in await resp.json()] == ["ACCT-7003"]
