@@ -27,12 +27,12 @@ __all__ = ["APP_NAME", "NAV", "audits", "new_audit", "invitation", "audit"]
 APP_NAME = "Auditor"
 NAV: tuple[tuple[str, str], ...] = (("/audits", "Audits"), ("/audits/new", "New audit"))
 _BAD = {AuditState.FAILED, AuditState.DECLINED, AuditState.REVOKED, AuditState.EXPIRED}
-_REFRESH = '<meta http-equiv="refresh" content="3">'
+_REFRESH = 3  # seconds: pages waiting for an agent reload themselves
 
 
 def _page(title: str, body: str, user: str, csrf: str, *, refresh: bool = False) -> str:
-    document = layout.page(title, body, app_name=APP_NAME, nav=NAV, signed_in=user, csrf_token=csrf or None)
-    return document.replace("<head>", "<head>" + _REFRESH, 1) if refresh else document
+    return layout.page(title, body, app_name=APP_NAME, nav=NAV, signed_in=user, csrf_token=csrf or None,
+                       refresh=_REFRESH if refresh else None)
 
 
 def _link(audit_id: str) -> str:

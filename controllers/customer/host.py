@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,10 @@ from custody import ContentStore
 
 LOG = logging.getLogger(__name__)
 
-__all__ = ["HostConfig", "WalletHost"]
+__all__ = ["HostConfig", "WalletHost", "ACTIVE_SECONDS", "IDLE_PER_SWEEP"]
+
+ACTIVE_SECONDS = 120.0  # a wallet with an event or a use this recently is swept every time
+IDLE_PER_SWEEP = 4  # other wallets swept each time, in turn
 
 
 
@@ -36,6 +40,7 @@ class HostConfig:
     utility_urls: dict[str, str] = field(default_factory=dict)  # EIA utility id -> utility service URL
     auto_share_emissions: bool = False  # demos and tests only: see CustomerConfig
     bill_store: ContentStore | None = None
+    signups_per_minute: int = 30  # new wallets from one address (each costs a password hash and a sub-wallet)
 
 
 class WalletHost:
@@ -45,6 +50,8 @@ class WalletHost:
         self.directory = CustomerDirectory(self.store)
         self._wallets: dict[str, CustomerWallet] = {}  # username -> its started controller
         self._opening: dict[str, asyncio.Lock] = {}
+        self._touched: dict[str, float] = {}  # username -> when its wallet last had an event or a use
+        self._idle_cursor = 0
         # Checked against when the username is unknown, so a wrong name costs as much as a wrong password.
         self._nobody: str | None = None
 
@@ -97,6 +104,7 @@ class WalletHost:
 
     async def wallet(self, username: str) -> CustomerWallet:
         """The customer's wallet controller, opened (and started) on first use."""
+        self._touched[username] = time.monotonic()
         if (found := self._wallets.get(username)) is not None:
             return found
         async with self._opening.setdefault(username, asyncio.Lock()):
@@ -128,15 +136,29 @@ class WalletHost:
             return
         await (await self.wallet(entry.username)).on_webhook(event.topic, event.payload)
 
+    def sweep_due(self) -> list[str]:
+        """The wallets the next sweep looks at: those busy lately (an event or the person's use in
+        the last ACTIVE_SECONDS), and IDLE_PER_SWEEP of the others in turn. A sweep lists a wallet's
+        waiting exchanges; doing that for every wallet every few seconds would grow with the number
+        of customers, while a lost webhook is almost always in a wallet that is busy."""
+        now = time.monotonic()
+        busy = [u for u in self._wallets if now - self._touched.get(u, float("-inf")) < ACTIVE_SECONDS]
+        idle = [u for u in self._wallets if u not in set(busy)]
+        if not idle:
+            return busy
+        start = self._idle_cursor % len(idle)
+        chosen = (idle[start:] + idle[:start])[:IDLE_PER_SWEEP]
+        self._idle_cursor = start + len(chosen)
+        return busy + chosen
+
     async def sweep(self) -> None:
-        for wallet in list(self._wallets.values()):
-            await wallet.sweep()
+        for username in self.sweep_due():
+            try:
+                await self._wallets[username].sweep()
+            except AdminApiError as exc:
+                LOG.warning("wallet sweep failed: %s", exc)
 
     async def run_sweeps(self, interval: float = 5.0) -> None:
         while True:
             await asyncio.sleep(interval)
-            for wallet in list(self._wallets.values()):
-                try:
-                    await wallet.sweep()
-                except AdminApiError as exc:
-                    LOG.warning("wallet sweep failed: %s", exc)
+            await self.sweep()

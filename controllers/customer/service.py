@@ -54,7 +54,8 @@ def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNa
         await http.close()
 
     signin = SignIn(SessionStore(host.store), host.authenticate, app_name=APP_NAME, limiter=SignInLimiter(),
-                    signup=host.signup, cookie_name="wallet_session")
+                    signup=host.signup, cookie_name="wallet_session",
+                    signups=SignInLimiter(attempts=host.config.signups_per_minute, window=60.0))
 
     async def wallet_of(request: web.Request) -> CustomerWallet:
         return await host.wallet(subject(request))

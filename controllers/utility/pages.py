@@ -22,7 +22,7 @@ __all__ = ["APP_NAME", "NAV", "onboardings", "new_onboarding", "invitation", "on
 
 APP_NAME = "Utility"
 NAV: tuple[tuple[str, str], ...] = (("/onboardings", "Onboardings"),)
-_REFRESH = '<meta http-equiv="refresh" content="3">'
+_REFRESH = 3  # seconds: pages waiting for an agent reload themselves
 _STATES = {
     "invited": ("pending", "invited: waiting for the customer's wallet"),
     "connected": ("pending", "connected: offering the account credential"),
@@ -35,8 +35,8 @@ FINAL = frozenset({"done", "failed"})
 
 
 def _page(title: str, body: str, user: str, csrf: str, *, refresh: bool = False) -> str:
-    document = layout.page(title, body, app_name=APP_NAME, nav=NAV, signed_in=user, csrf_token=csrf or None)
-    return document.replace("<head>", "<head>" + _REFRESH, 1) if refresh else document
+    return layout.page(title, body, app_name=APP_NAME, nav=NAV, signed_in=user, csrf_token=csrf or None,
+                       refresh=_REFRESH if refresh else None)
 
 
 def _link(onboarding_id: str) -> str:

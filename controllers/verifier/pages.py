@@ -26,7 +26,7 @@ __all__ = ["APP_NAME", "NAV", "index", "invitation", "request", "CHECK_WORDS"]
 
 APP_NAME = "Verifier"
 NAV: tuple[tuple[str, str], ...] = (("/", "Requests"),)
-_REFRESH = '<meta http-equiv="refresh" content="3">'
+_REFRESH = 3  # seconds: pages waiting for an agent reload themselves
 
 # What each check of checks.py / request.py establishes, in plain words.
 CHECK_WORDS: dict[str, str] = {
@@ -58,8 +58,8 @@ _SUMMARY = (("period_start", "Period start"), ("period_end", "Period end"), ("kw
 
 
 def _page(title: str, body: str, user: str | None, csrf: str, *, refresh: bool = False) -> str:
-    document = layout.page(title, body, app_name=APP_NAME, nav=NAV, signed_in=user, csrf_token=csrf or None)
-    return document.replace("<head>", "<head>" + _REFRESH, 1) if refresh else document
+    return layout.page(title, body, app_name=APP_NAME, nav=NAV, signed_in=user, csrf_token=csrf or None,
+                       refresh=_REFRESH if refresh else None)
 
 
 def _segment(value: str) -> str:

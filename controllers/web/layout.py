@@ -74,10 +74,12 @@ def _title_text(title: str, app_name: str) -> str:
 
 
 def page(title: str, body_html: str, *, app_name: str = "", nav: Sequence[tuple[str, str]] = (),
-         signed_in: str | None = None, csrf_token: str | None = None) -> str:
+         signed_in: str | None = None, csrf_token: str | None = None, refresh: int | None = None) -> str:
     """A whole HTML document: a header (app name linking home, `nav` as (href, label) links, and when
     `signed_in` the person's name and a Sign out button posting to /signout with `csrf_token`),
-    then `<main>` with `<h1>title</h1>` and `body_html` as given (not escaped)."""
+    then `<main>` with `<h1>title</h1>` and `body_html` as given (not escaped). `refresh`: seconds
+    after which the browser reloads a page that is waiting for something (no script needed)."""
+    reload = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
     links = "".join(f'<li><a href="{h(href)}">{h(label)}</a></li>' for href, label in nav)
     nav_html = f'<nav class="site-nav" aria-label="Main"><ul>{links}</ul></nav>' if nav else ""
     who = ""
@@ -88,7 +90,7 @@ def page(title: str, body_html: str, *, app_name: str = "", nav: Sequence[tuple[
     brand = f'<a class="brand" href="/">{h(app_name)}</a>' if app_name else ""
     return (
         "<!doctype html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
+        f'<html lang="en"><head><meta charset="utf-8">{reload}'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="referrer" content="same-origin">'
         '<meta name="color-scheme" content="light dark">'

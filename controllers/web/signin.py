@@ -112,11 +112,13 @@ class SignIn:
                  public_paths: Iterable[str] = (), public_prefixes: Iterable[str] = ("/webhooks/", "/static/"),
                  key_auth: Callable[[web.Request], str | None] | None = None,
                  signup: Callable[[str, str], Awaitable[str]] | None = None,
-                 cookie_name: str = COOKIE_NAME) -> None:
+                 cookie_name: str = COOKIE_NAME, signups: SignInLimiter | None = None) -> None:
         if not _is_local(home):
             raise ValueError("home must be a path on this site, like '/'")
         self.sessions, self._authenticate, self.app_name = sessions, authenticate, app_name
         self.limiter = limiter if limiter is not None else SignInLimiter()
+        # New accounts per address: apart from guesses, as an office behind one address signs up many.
+        self.signups = signups if signups is not None else SignInLimiter()
         self.home = home
         self.public_paths = frozenset(public_paths)
         self.public_prefixes = tuple(public_prefixes)
@@ -216,8 +218,7 @@ class SignIn:
         response.set_cookie(self.cookie_name, value, max_age=int(self.sessions.lifetime), path="/", httponly=True,
                             samesite="Strict", secure=request.secure)
 
-    @staticmethod
-    def _clear_cookie(request: web.Request, response: web.StreamResponse) -> None:
+    def _clear_cookie(self, request: web.Request, response: web.StreamResponse) -> None:
         response.del_cookie(self.cookie_name, path="/", httponly=True, samesite="Strict", secure=request.secure)
 
     def _signed_in(self, request: web.Request, subject_: str) -> tuple[str, Session]:
@@ -375,7 +376,7 @@ class SignIn:
                               again: str | None) -> _Refusal | tuple[str, Session]:
         """Why not, if refused; else (cookie, session) of the new account, signed in."""
         key = f"signup-ip:{request.remote or '?'}"
-        wait = self.limiter.retry_after(key)
+        wait = self.signups.retry_after(key)
         if wait is not None:
             log.info("sign-up refused: too many attempts")
             return _Refusal(429, TOO_MANY_SIGNUPS, wait)
@@ -383,7 +384,7 @@ class SignIn:
         if problem is not None:
             return _Refusal(400, problem)
         # Every account made counts against the address: each costs a password hash and a wallet.
-        self.limiter.failed(key)
+        self.signups.failed(key)
         assert self.signup is not None
         try:
             who = await self.signup(username, password)

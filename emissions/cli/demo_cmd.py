@@ -44,7 +44,8 @@ async def _run(args: argparse.Namespace) -> int:
     from emissions.stack import EmbeddedStack, StackConfig, run_demo
 
     stack = EmbeddedStack(StackConfig(args.data_dir, base_port=args.base_port, utility_id=args.utility,
-                                       auto_share_emissions=True, say=_say))  # the demo's person agreed up front
+                                       auto_share_emissions=True,  # the demo's people agreed up front
+                                       signups_per_minute=max(30, args.customers), say=_say))
     await stack.start()
     try:
         async with aiohttp.ClientSession() as http:

@@ -26,7 +26,8 @@ def _say(text: str) -> None:
 async def _run(args: argparse.Namespace) -> int:
     from emissions.stack import EmbeddedStack, StackConfig, run_demo
 
-    stack = EmbeddedStack(StackConfig(args.data_dir, base_port=args.base_port, say=_say))
+    stack = EmbeddedStack(StackConfig(args.data_dir, base_port=args.base_port,
+                                      signups_per_minute=max(30, args.customers), say=_say))
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -40,11 +41,11 @@ async def _run(args: argparse.Namespace) -> int:
             sign_ins = _keep_sign_ins(stack.data_dir / "customer" / "demo-sign-ins.txt", report.sign_ins)
             _say(f"{len(report.rows)} credential(s) issued; sign in to the wallet pages as one of the customers "
                  f"in {sign_ins}, ask for the credentials on the verifier page and share them from the wallet")
-        print(f"wallet pages:   {stack.wallet_url}/  (credentials: {stack.wallet_url}/credentials)")
-        print(f"verifier page:  {stack.verifier_url}/")
-        print(f"auditor:        {stack.url('auditor')}/audits (API /api/audits; operator key in "
-              f"{stack.data_dir / 'auditor' / 'operator.key'})")
-        print(f"utility:        {stack.url('utility')} (operator key in {stack.data_dir / 'utility' / 'operator.key'})")
+        print(f"wallet pages:   {stack.wallet_url}/  (a customer signs up at {stack.wallet_url}/signup)")
+        for role, url in (("utility", stack.url("utility")), ("auditor", stack.url("auditor")),
+                          ("verifier", stack.verifier_url)):
+            print(f"{role + ' pages:':15} {url}/  (sign in as operator, the password is in "
+                  f"{stack.data_dir / role / 'operator.key'})")
         print(f"ledger gateway: {stack.devpeer.address} (data in {stack.layout.peer_data})")
         print(f"data directory: {stack.data_dir}")
         print("running; Ctrl-C stops the stack (the data stays)", flush=True)

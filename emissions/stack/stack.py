@@ -70,6 +70,8 @@ class StackConfig:
     # The wallet shares emissions credentials with verifiers unasked (the demo); otherwise each
     # request waits for the person on the wallet pages (`emissions up`).
     auto_share_emissions: bool = False
+    # New wallets from one address per minute; the demo signs its customers up from loopback.
+    signups_per_minute: int = 30
     say: Say = field(default=lambda _: None, repr=False)
 
     @property
@@ -178,7 +180,8 @@ class EmbeddedStack:
         # One wallet per customer, each a sub-wallet of the customer agent; consent pages name the
         # auditor from the ledger's registry (read as the verifier's org reads it: public state).
         host_config = HostConfig(self.data_dir / "customer", urls,
-                                 auto_share_emissions=self.config.auto_share_emissions, bill_store=bills)
+                                 auto_share_emissions=self.config.auto_share_emissions, bill_store=bills,
+                                 signups_per_minute=self.config.signups_per_minute)
         self.wallets = WalletHost(host_config, await self._admin("customer"))
         self._exit.callback(self.wallets.close)
         # One app: the agent's webhooks arrive on the controller port, people use the pages port.

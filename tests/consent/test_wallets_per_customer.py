@@ -4,7 +4,9 @@ sees and acts on its own wallet only; and a restart keeps every wallet."""
 
 from __future__ import annotations
 
-from controllers.customer.host import WalletHost
+import time
+
+from controllers.customer.host import ACTIVE_SECONDS, IDLE_PER_SWEEP, HostConfig, WalletHost
 from emissions.stack.wallet_client import WalletSignInError, open_wallet_session
 from testkit.consent_stack import CUSTOMER, OPERATOR_KEY, PASSWORD, UTILITY_ID, Stack, eventually
 
@@ -78,3 +80,18 @@ async def test_wallets_and_sessions_survive_a_restart_of_the_customer_service(st
     async with stack.wallet_http.get(f"{stack.urls['customer']}/api/credentials") as resp:
         assert resp.status == 200  # the session from before the restart still holds
         assert [c["credentialSubject"]["accountId"] for c in await resp.json()] == ["ACCT-7003"]
+
+
+def test_sweeps_look_at_busy_wallets_every_time_and_at_idle_ones_in_turn(tmp_path):
+    host = WalletHost(HostConfig(tmp_path), agent=None)  # type: ignore[arg-type]  (no agent is reached)
+    try:
+        host._wallets = {f"c{n}": object() for n in range(10)}  # type: ignore[assignment]
+        host._touched = {"c3": time.monotonic(), "c7": time.monotonic() - ACTIVE_SECONDS - 1}
+        rounds = [host.sweep_due() for _ in range(3)]
+        assert all(r[0] == "c3" and len(r) == 1 + IDLE_PER_SWEEP for r in rounds)
+        idle_seen = [u for r in rounds for u in r[1:]]
+        assert len(set(idle_seen)) == 9  # every idle wallet within three sweeps
+        assert "c7" in idle_seen and "c3" not in idle_seen
+    finally:
+        host._wallets = {}
+        host.close()

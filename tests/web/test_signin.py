@@ -363,3 +363,24 @@ async def test_parallel_guesses_cannot_slip_under_the_limit(tmp_path):
     async with TestClient(TestServer(app)) as client:
         answers = await asyncio.gather(*(sign_in(client, password=f"guess number {i}") for i in range(12)))
         assert sorted(resp.status for resp in answers) == [401] * 5 + [429] * 7
+
+
+async def test_services_on_one_host_keep_their_sessions_apart_and_signups_count_on_their_own(tmp_path):
+    # Cookies are scoped by host, not port: each service names its own, so signing in to one does
+    # not sign the person out of another on the same host.
+    async def signup(username: str, password: str) -> str:
+        return f"did:example:{username}"
+
+    app, _, _ = build(tmp_path, cookie_name="wallet_session", signup=signup,
+                      signups=SignInLimiter(attempts=30, window=60))
+    async with TestClient(TestServer(app)) as client:
+        resp = await sign_in(client)
+        assert resp.status == 303 and "wallet_session=" in resp.headers["Set-Cookie"]
+        client.session.cookie_jar.update_cookies({"session": "another service's cookie"}, client.make_url("/"))
+        assert (await client.get("/protected")).status == 200
+        # Failed sign-ins do not eat into the sign-ups an address may make, nor the other way round.
+        for _ in range(4):
+            await sign_in(client, password="wrong password")
+        for n in range(8):
+            resp = await client.post("/api/signup", json={"username": f"u{n}", "password": "another long pw"})
+            assert resp.status == 201
