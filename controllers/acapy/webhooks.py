@@ -67,7 +67,7 @@ class WebhookReceiver:
             return web.json_response({"error": "invalid webhook secret"}, status=401)
         try:
             payload = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
             return web.json_response({"error": "body is not JSON"}, status=400)
         if not isinstance(payload, dict):
             return web.json_response({"error": "body is not a JSON object"}, status=400)

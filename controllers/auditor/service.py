@@ -36,7 +36,7 @@ from controllers.auditor.record import AuditRecord, AuditState
 from controllers.auditor.request import AuditRequest
 from controllers.consent.errors import ConsentError
 from controllers.web import same_origin_only
-from controllers.web.errors import error_pages
+from controllers.web.errors import error_pages, form_sentence
 from controllers.web.headers import security_headers
 from controllers.web.layout import static_routes
 from controllers.web.operator import KEY_HEADER, OPERATOR, operator_signin
@@ -85,7 +85,7 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> 
         subject(request)
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
             raise _error(web.HTTPBadRequest, "the body is not JSON") from None
         audit_id, invitation = await start(body if isinstance(body, dict) else {})
         return web.json_response({"audit_id": audit_id, "invitation": invitation,
@@ -146,7 +146,7 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> 
         try:
             audit_id, invitation = await start(body)
         except web.HTTPBadRequest as exc:
-            return _html(pages.new_audit(who, csrf, values=values, error=_sentence(exc)), status=400)
+            return _html(pages.new_audit(who, csrf, values=values, error=form_sentence(exc)), status=400)
         return _html(pages.invitation(who, csrf, audit_id, invitation_url(invitation)))
 
     async def page_audit(request: web.Request) -> web.Response:
@@ -194,15 +194,6 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> 
 
 def _error(kind: type[web.HTTPException], reason: str) -> web.HTTPException:
     return kind(text=json.dumps({"error": reason}), content_type="application/json")
-
-
-def _sentence(exc: web.HTTPException) -> str:
-    try:
-        reason = json.loads(exc.text or "{}").get("error") or ""
-    except ValueError:
-        reason = ""
-    reason = reason.strip()
-    return (reason[:1].upper() + reason[1:]).rstrip(".") + "." if reason else "Check the form and try again."
 
 
 def _html(text: str, *, status: int = 200) -> web.Response:

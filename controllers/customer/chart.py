@@ -61,6 +61,8 @@ def _nice_scale(top: float) -> tuple[float, float]:
     if not math.isfinite(top) or top <= 0:
         return 1.0, 0.25
     raw = top / 4
+    if raw <= 0 or not math.isfinite(math.log10(raw)):
+        return 1.0, 0.25
     magnitude = 10 ** math.floor(math.log10(raw))
     for factor in (1, 2, 2.5, 5, 10):
         step = factor * magnitude

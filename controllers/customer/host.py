@@ -10,6 +10,7 @@ an `x-wallet-id` header, and the host hands each to its wallet's controller.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -52,15 +53,22 @@ class WalletHost:
         self._opening: dict[str, asyncio.Lock] = {}
         self._touched: dict[str, float] = {}  # username -> when its wallet last had an event or a use
         self._idle_cursor = 0
+        # Before anything is served, so no sign-up can be running: reservations a crash left behind.
+        released = self.directory.release_stale()
+        if released:
+            LOG.info("%d unfinished sign-up(s) released", released)
         # Checked against when the username is unknown, so a wrong name costs as much as a wrong password.
         self._nobody: str | None = None
 
     async def start(self) -> None:
-        released = self.directory.release_stale()
-        if released:
-            LOG.info("%d unfinished sign-up(s) released", released)
+        """Open every customer's wallet, so each replays what it missed while the service was down.
+        One wallet that cannot open (its agent records unreadable, say) is logged and left for its
+        first use; it does not keep the others closed."""
         for entry in self.directory.all():
-            await self.wallet(entry.username)
+            try:
+                await self.wallet(entry.username)
+            except Exception:  # noqa: BLE001 - one wallet's failure must not stop the service
+                LOG.exception("a customer's wallet could not be opened; it is tried again on its next use")
 
     def close(self) -> None:
         for wallet in self._wallets.values():
@@ -81,11 +89,21 @@ class WalletHost:
         try:
             wallet_id, _token = await self.agent.create_tenant("Customer")
         except BaseException:
+            # Nothing named the sub-wallet if the agent made one after all: it holds nothing yet.
             self.directory.release(name)
             raise
-        self.directory.activate(name, wallet_id)
+        try:
+            self.directory.activate(name, wallet_id)
+        except BaseException:
+            self.directory.release(name)
+            with contextlib.suppress(Exception):
+                await self.agent.delete_tenant(wallet_id)
+            raise
         LOG.info("customer wallet created")
-        await self.wallet(name)
+        try:
+            await self.wallet(name)
+        except Exception:  # noqa: BLE001 - the account exists; its wallet opens on first use
+            LOG.exception("a new customer's wallet could not be opened yet")
         return name
 
     async def authenticate(self, username: str, password: str) -> str | None:
@@ -143,7 +161,8 @@ class WalletHost:
         of customers, while a lost webhook is almost always in a wallet that is busy."""
         now = time.monotonic()
         busy = [u for u in self._wallets if now - self._touched.get(u, float("-inf")) < ACTIVE_SECONDS]
-        idle = [u for u in self._wallets if u not in set(busy)]
+        busy_set = set(busy)
+        idle = [u for u in self._wallets if u not in busy_set]
         if not idle:
             return busy
         start = self._idle_cursor % len(idle)
@@ -157,8 +176,5 @@ class WalletHost:
                 await self._wallets[username].sweep()
             except AdminApiError as exc:
                 LOG.warning("wallet sweep failed: %s", exc)
-
-    async def run_sweeps(self, interval: float = 5.0) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            await self.sweep()
+            except Exception:  # noqa: BLE001 - one wallet's bad record must not stop the others' sweeps
+                LOG.exception("a wallet's sweep failed")

@@ -9,13 +9,14 @@ exchange id and credentials by their id, never by account or DID.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from controllers.acapy import WebhookEvent, WebhookReceiver
+from controllers.acapy import AdminApiError, WebhookEvent, WebhookReceiver
 from controllers.customer import pages, views
 from controllers.customer.emissions import SharingRequest
 from controllers.customer.host import WalletHost
@@ -29,6 +30,7 @@ from controllers.web.layout import static_routes
 from controllers.web.ratelimit import SignInLimiter
 from controllers.web.sessions import SessionStore
 from controllers.web.signin import SignIn, csrf_token, subject
+from controllers.workflow.sweeps import sweeping
 
 __all__ = ["build_app", "AuditorNames"]
 
@@ -41,17 +43,23 @@ async def _nobody(_did: str) -> str | None:
     return None
 
 
-def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNames = _nobody) -> web.Application:
+def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNames = _nobody,
+              sweep_interval: float | None = None) -> web.Application:
+    """`sweep_interval`: seconds between sweeps of the wallets (None: no sweeps, for tests that
+    drive every step)."""
     receiver = WebhookReceiver(webhook_secret)
 
     async def forward(event: WebhookEvent) -> None:
         await host.on_webhook(event)
 
     receiver.on("*", forward)
-    http = aiohttp.ClientSession()
+    http: list[aiohttp.ClientSession] = []  # the app's client session (to the utilities), while it runs
 
-    async def close_http(_app: web.Application) -> None:
-        await http.close()
+    async def client(_app: web.Application) -> AsyncIterator[None]:
+        async with aiohttp.ClientSession() as session:
+            http.append(session)
+            yield
+            http.clear()
 
     signin = SignIn(SessionStore(host.store), host.authenticate, app_name=APP_NAME, limiter=SignInLimiter(),
                     signup=host.signup, cookie_name="wallet_session",
@@ -83,7 +91,7 @@ def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNa
                 return await wallet.decline(record.cred_ex_id)
             if record.consent_id is None:
                 raise WalletError("this consent was never issued, so there is nothing to revoke")
-            await wallet.revoke(record.consent_id, http)
+            await wallet.revoke(record.consent_id, http[0])
             return wallet.consent(record.cred_ex_id)
         except WalletError as exc:
             raise web.HTTPConflict(text=_sentence(exc)) from None
@@ -107,10 +115,15 @@ def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNa
 
     async def connect(request: web.Request, text: Any, alias: str) -> str:
         try:
-            invitation = text if isinstance(text, dict) else parse_invitation(str(text))
+            invitation = parse_invitation(json.dumps(text) if isinstance(text, dict) else str(text))
         except InvitationError as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
-        return await (await wallet_of(request)).accept_invitation(invitation, alias[:80])
+        try:
+            return await (await wallet_of(request)).accept_invitation(invitation, alias[:80])
+        except AdminApiError as exc:
+            if 400 <= exc.status < 500:  # the agent read it and would not use it
+                raise web.HTTPBadRequest(text="That invitation could not be used; ask for a new one.") from None
+            raise
 
     async def held(request: web.Request) -> list[dict[str, Any]]:
         return await (await wallet_of(request)).held_credentials()
@@ -122,8 +135,8 @@ def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNa
         return row
 
     async def names_of(records: list[ConsentRecord]) -> dict[str, str]:
-        dids = {(r.proposal.get("credentialSubject") or {}).get("id") for r in records}
-        names = {did: await auditor_names(did) for did in dids if isinstance(did, str)}
+        dids = {views.consent_view(r).auditor_did for r in records}
+        names = {did: await auditor_names(did) for did in dids if did.startswith("did:")}
         return {did: name for did, name in names.items() if name}
 
     async def open_bill(request: web.Request) -> bytes:
@@ -200,8 +213,8 @@ def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNa
 
     async def page_consent(request: web.Request) -> web.Response:
         _, record = await consent_of(request)
-        auditor = (record.proposal.get("credentialSubject") or {}).get("id")
-        name = await auditor_names(auditor) if isinstance(auditor, str) else None
+        auditor = views.consent_view(record).auditor_did
+        name = await auditor_names(auditor) if auditor.startswith("did:") else None
         return html(pages.consent(*me(request), record, auditor_name=name, utility_name=None))
 
     def page_action(action: str):
@@ -279,14 +292,16 @@ def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNa
             *[web.post(f"/presentation-requests/{{pres_ex_id}}/{a}", page_share(a)) for a in ("approve", "decline")],
         ]
     )
-    app.on_cleanup.append(close_http)
+    app.cleanup_ctx.append(client)
+    if sweep_interval:
+        app.cleanup_ctx.append(sweeping(host.sweep, sweep_interval, "wallet"))
     return app
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         raise web.HTTPBadRequest(text="The request body is not JSON.") from None
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="The request body must be a JSON object.")

@@ -225,6 +225,8 @@ def _decimal(text: str, what: str) -> Decimal:
         raise CredentialFormatError(f"{what} is not a number: {text!r}") from None
     if not value.is_finite() or value < 0:
         raise CredentialFormatError(f"{what} must be a non-negative number: {text!r}")
+    if value and abs(value.adjusted()) > 15:  # no meter reads 1e16 kWh or 1e-16 t; sums must stay exact
+        raise CredentialFormatError(f"{what} is out of any plausible range: {text[:40]!r}")
     return value
 
 

@@ -17,7 +17,6 @@ out-of-order deliveries are harmless, and `start()` replays what a restart may h
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copy
 import logging
@@ -73,7 +72,12 @@ class CustomerWallet:
         self.did = (await self.admin.ensure_did_key(self.store.get_meta("did"))).did
         self.store.set_meta("did", self.did)
         for record in await self.admin.credential_exchanges():
-            await self._on_credential(record.cred_ex_id)
+            try:
+                await self._on_credential(record.cred_ex_id)
+            except AdminApiError:
+                raise  # the agent is not answering: the wallet cannot start
+            except Exception:  # noqa: BLE001 - an exchange nobody can read must not keep the wallet shut
+                LOG.exception("credential exchange %s could not be replayed", record.cred_ex_id)
         await self.sweep(credentials=False)
 
     async def sweep(self, *, credentials: bool = True) -> None:
@@ -84,15 +88,6 @@ class CustomerWallet:
                 await self._on_credential(record.cred_ex_id)
         for pres in await self.admin.presentation_exchanges(role="prover", state="request-received"):
             await self._on_presentation(pres.pres_ex_id)
-
-    async def run_sweeps(self, interval: float = 5.0) -> None:
-        # Listing exchanges holds a wallet session: rare, or the sweeps starve the wallet they help.
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.sweep()
-            except AdminApiError as exc:
-                LOG.warning("wallet sweep failed: %s", exc)
 
     def close(self) -> None:
         self.store.close()

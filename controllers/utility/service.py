@@ -46,7 +46,7 @@ from controllers.utility import custodian, pages
 from controllers.utility.onboarding import Onboarder
 from controllers.utility.store import ONBOARDING, Onboarding, UtilityStore
 from controllers.web import same_origin_only
-from controllers.web.errors import error_pages
+from controllers.web.errors import error_pages, form_sentence
 from controllers.web.headers import security_headers
 from controllers.web.layout import static_routes
 from controllers.web.operator import KEY_HEADER, operator_signin
@@ -177,7 +177,7 @@ class UtilityService:
         try:
             onboarding_id, invitation = await self.invite(values["account"], values["service_point"])
         except web.HTTPBadRequest as exc:
-            return _html(pages.new_onboarding(who, csrf, values=values, error=_sentence(exc)), status=400)
+            return _html(pages.new_onboarding(who, csrf, values=values, error=form_sentence(exc)), status=400)
         return _html(pages.invitation(who, csrf, onboarding_id, invitation_url(invitation)))
 
     async def _page_onboarding(self, request: web.Request) -> web.Response:
@@ -310,18 +310,10 @@ def _html(text: str, *, status: int = 200) -> web.Response:
     return web.Response(text=text, status=status, content_type="text/html")
 
 
-def _sentence(exc: web.HTTPException) -> str:
-    try:
-        reason = str(json.loads(exc.text or "{}").get("error") or "").strip()
-    except ValueError:
-        reason = ""
-    return (reason[:1].upper() + reason[1:]).rstrip(".") + "." if reason else "Check the form and try again."
-
-
 async def _json(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
         raise _refuse(web.HTTPBadRequest, "body must be JSON") from None
     if not isinstance(body, dict):
         raise _refuse(web.HTTPBadRequest, "body must be a JSON object")

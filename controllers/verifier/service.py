@@ -340,7 +340,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
         return dict(await request.post())
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
         raise _bad("the body is not JSON") from None
     if not isinstance(body, dict):
         raise _bad("the body must be a JSON object")

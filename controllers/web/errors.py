@@ -70,6 +70,12 @@ def sentence_for(exc: web.HTTPException) -> str:
     return _default(exc.status)
 
 
+def form_sentence(exc: web.HTTPException) -> str:
+    """`sentence_for(exc)` as a form shows it above its fields: capitalised, one full stop."""
+    text = sentence_for(exc).strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
+
 def _render(request: web.Request, status: int, sentence: str, app_name: str) -> web.Response:
     if request.rel_url.path_safe.startswith("/api/"):
         return web.json_response({"error": sentence}, status=status)

@@ -34,16 +34,26 @@ def operator_signin(store: WorkflowStore, operator_key: str, *, app_name: str, h
         key_ok = hmac.compare_digest(_bytes(password), key)
         return OPERATOR if name_ok & key_ok else None
 
+    limiter = SignInLimiter()
+
     def key_auth(request: web.Request) -> str | None:
         given = request.headers.get(KEY_HEADER)
         if given is None:
             return None  # a person with a session, perhaps
+        # The header takes the same key as the sign-in form, so guessing it counts the same way.
+        address = f"ip:{request.remote or '?'}"
+        wait = limiter.retry_after(address)
+        if wait is not None:
+            raise web.HTTPTooManyRequests(text=json.dumps({"error": "too many wrong keys; wait and try again"}),
+                                          content_type="application/json",
+                                          headers={"Retry-After": str(max(1, int(wait + 0.999)))})
         if hmac.compare_digest(_bytes(given), key):
             return OPERATOR
+        limiter.failed(address)
         raise web.HTTPUnauthorized(text=json.dumps({"error": "operator key missing or wrong"}),
                                    content_type="application/json")
 
-    return SignIn(SessionStore(store), authenticate, app_name=app_name, limiter=SignInLimiter(), home=home,
+    return SignIn(SessionStore(store), authenticate, app_name=app_name, limiter=limiter, home=home,
                   public_paths=public_paths, public_prefixes=public_prefixes, key_auth=key_auth,
                   cookie_name=f"{app_name.lower().replace(' ', '_')}_session")
 

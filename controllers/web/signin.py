@@ -228,7 +228,8 @@ class SignIn:
 
     async def _attempt(self, request: web.Request, username: str, password: str) -> float | tuple[str, Session] | None:
         """Check a sign-in: seconds to wait if rate limited, None if wrong, else (cookie, session)."""
-        user_key, ip_key = f"user:{username.casefold()}", f"ip:{request.remote or '?'}"
+        # The name as typed, cut to what a username may be: a megabyte of it must not become a key.
+        user_key, ip_key = f"user:{username[:MAX_USERNAME + 1].casefold()}", f"ip:{request.remote or '?'}"
         wait = self.limiter.retry_after(user_key, ip_key)
         if wait is not None:
             log.info("sign-in refused: too many attempts")
@@ -312,7 +313,7 @@ class SignIn:
     async def _json_object(request: web.Request) -> dict[str, Any]:
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
             body = None
         if not isinstance(body, dict):
             raise web.HTTPBadRequest(text='{"error": "send a JSON object with username and password"}',

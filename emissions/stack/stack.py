@@ -19,7 +19,6 @@ N+1031 (utility, customer webhooks, auditor, verifier), dev peer gateway N+50, w
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
@@ -186,11 +185,10 @@ class EmbeddedStack:
         self._exit.callback(self.wallets.close)
         # One app: the agent's webhooks arrive on the controller port, people use the pages port.
         await self._serve(wallet_pages_app(self.wallets, specs["customer"].webhook_secret,
-                                           auditor_names=AuditorDirectory(verifier_ledger).name_of),
+                                           auditor_names=AuditorDirectory(verifier_ledger).name_of,
+                                           sweep_interval=5.0),
                           specs["customer"].controller_port, self.config.wallet_pages_port)
         await self.wallets.start()
-        sweeps = asyncio.create_task(self.wallets.run_sweeps())
-        self._exit.callback(sweeps.cancel)
 
         self.verifier = VerifierService(EmissionsVerifier(await self._admin("verifier"), verifier_ledger),
                                         self._store(self.data_dir / "verifier" / "workflow.sqlite3"))

@@ -95,3 +95,24 @@ def test_sweeps_look_at_busy_wallets_every_time_and_at_idle_ones_in_turn(tmp_pat
     finally:
         host._wallets = {}
         host.close()
+
+
+async def test_one_wallet_whose_sweep_fails_does_not_stop_the_others(tmp_path, caplog):
+    class Wallet:
+        def __init__(self, fails: bool) -> None:
+            self.fails, self.swept = fails, 0
+
+        async def sweep(self) -> None:
+            self.swept += 1
+            if self.fails:
+                raise AttributeError("'list' object has no attribute 'get'")  # a malformed record
+
+    host = WalletHost(HostConfig(tmp_path), agent=None)  # type: ignore[arg-type]
+    try:
+        host._wallets = {"a": Wallet(True), "b": Wallet(False)}  # type: ignore[dict-item]
+        host._touched = {"a": time.monotonic(), "b": time.monotonic()}
+        await host.sweep()
+        assert host._wallets["b"].swept == 1 and "a wallet's sweep failed" in caplog.text
+    finally:
+        host._wallets = {}
+        host.close()

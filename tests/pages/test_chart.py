@@ -84,3 +84,8 @@ def test_scales_and_month_names():
     maximum, step = _nice_scale(1234)
     assert maximum >= 1234 and 2 <= round(maximum / step) <= 5
     assert month_name("2024-03") == "March 2024" and month_name("Q1") == "Q1"
+
+
+def test_a_scale_for_values_too_small_to_take_a_logarithm_of():
+    assert _nice_scale(5e-324) == (1.0, 0.25)
+    assert "<svg" in monthly_chart([MonthPoint("2024-01", 5e-324, 5e-324, 5e-324)])

@@ -116,3 +116,15 @@ def test_progress_names_granted_audits_still_missing_months():
     assert views.progress([granted], held, now=datetime(2025, 7, 1, tzinfo=UTC)) == []  # expired
     assert views.progress([granted], year_of_vcs(2024, account="OTHER"), now=before_expiry)[0].endswith(
         "0 of 12 months so far.")
+
+
+def test_figures_no_meter_could_produce_make_the_credential_unreadable_not_the_page():
+    # Any party the customer connected to can offer a credential naming the customer's DID; its
+    # figures must not overflow the totals (decimal.Overflow) or blow up the page.
+    huge, tiny = monthly_vc(2024, 1, "1", "0.000195"), monthly_vc(2024, 2, "1", "0.000195")
+    huge["credentialSubject"]["electricityKwh"] = "1E+1000000"
+    tiny["credentialSubject"]["locationBasedTco2e"] = "5e-324"
+    held = [huge, tiny, monthly_vc(2024, 3, "2", "0.000390")]
+    assert views.unreadable(held) == 2
+    [group] = views.group_rows(held)
+    assert group.total_kwh == Decimal("2") and [r.month for r in group.rows] == ["2024-03"]

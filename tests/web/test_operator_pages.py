@@ -137,6 +137,18 @@ async def test_the_auditor_keeps_operator_sessions_in_its_store(tmp_path):
     store.close()
 
 
+async def test_guessing_the_operator_key_in_the_header_is_rate_limited_like_the_form(tmp_path):
+    app, _manager, _admin, store = fx.auditor(tmp_path)
+    async with TestClient(TestServer(app)) as client:
+        for n in range(5):
+            resp = await client.get("/api/audits", headers={"X-Operator-Key": f"guess-{n}"})
+            assert resp.status == 401
+        resp = await client.get("/api/audits", headers={"X-Operator-Key": fx.AUDITOR_KEY})
+        assert resp.status == 429 and int(resp.headers["Retry-After"]) >= 1  # even the right key, for now
+        assert (await fx.sign_in(client, fx.AUDITOR_KEY)).status == 429  # the form counts the same guesses
+    store.close()
+
+
 # ---------------------------------------------------------------------------- utility
 
 async def test_utility_consent_endpoints_stay_public_and_onboarding_needs_the_operator(tmp_path):

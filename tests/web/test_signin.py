@@ -384,3 +384,9 @@ async def test_services_on_one_host_keep_their_sessions_apart_and_signups_count_
         for n in range(8):
             resp = await client.post("/api/signup", json={"username": f"u{n}", "password": "another long pw"})
             assert resp.status == 201
+
+
+async def test_a_body_nested_past_pythons_limit_is_a_bad_request_not_an_error(client):
+    resp = await client.post("/api/session", data="[" * 100_000 + "]" * 100_000,
+                             headers={"Content-Type": "application/json"})
+    assert resp.status == 400 and "error" in await resp.json()
