@@ -1,8 +1,8 @@
 """`WalletHost`: the customer service hosts one wallet per customer.
 
 Each customer is a sub-wallet of the multitenant customer agent (its own DIDs, keys, connections
-and credentials) with a `CustomerWallet` controller of its own (its own records and bill key under
-`<data>/wallets/<wallet id>/`). Signing up creates the sub-wallet; signing in opens the customer's
+and credentials) with a `CustomerWallet` controller of its own: its records in the service's store
+(`<data>/customers.sqlite3`, scoped to the sub-wallet), its bill key under `<data>/wallets/<wallet id>/`. Signing up creates the sub-wallet; signing in opens the customer's
 controller and nobody else's. The agent posts every sub-wallet's webhooks to this one service with
 an `x-wallet-id` header, and the host hands each to its wallet's controller.
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from controllers.acapy import AcaPyAdmin, AdminApiError, WebhookEvent
 from controllers.customer.directory import CustomerDirectory, UsernameError, normalise_username
+from controllers.customer.store import CustomerStore
 from controllers.customer.wallet import CustomerConfig, CustomerWallet
 from controllers.web.passwords import (PasswordPolicyError, check_new_password, hash_password_async,
                                        verify_password_async)
@@ -135,7 +136,9 @@ class WalletHost:
             admin = self.agent.tenant(await self.agent.tenant_token(entry.wallet_id))
             config = CustomerConfig(self.config.data_dir / "wallets" / entry.wallet_id, self.config.utility_urls,
                                     self.config.auto_share_emissions, self.config.bill_store)
-            wallet = CustomerWallet(config, admin)
+            # Its records in the service's one store, scoped to its sub-wallet: one open file for
+            # every customer, however many there are.
+            wallet = CustomerWallet(config, admin, CustomerStore(self.store, scope=entry.wallet_id))
             try:
                 await wallet.start()
             except BaseException:

@@ -1,5 +1,5 @@
-"""The wallet controller's own records, in its WorkflowStore (in its data dir): its DID (kind
-"meta") and every consent request (kind "consent", keyed by the agent's credential exchange id,
+"""A wallet controller's own records, in the customer service's WorkflowStore, scoped to the
+customer's sub-wallet (or a file of its own): its DID (kind "meta") and every consent request (kind "consent", keyed by the agent's credential exchange id,
 filed under its consent id once approved) with the state the person left it in. Survives
 restarts, so a request that arrived while nobody looked is still pending afterwards."""
 
@@ -40,7 +40,7 @@ class CustomerStore(ControllerStore):
     def add_request(self, cred_ex_id: str, connection_id: str | None, proposal: dict[str, Any]) -> bool:
         """True if new (webhooks may repeat)."""
         _, created = self.workflows.put_if_absent(
-            CONSENT, cred_ex_id, "pending", {"connection_id": connection_id, "proposal": proposal})
+            self.kind(CONSENT), cred_ex_id, "pending", {"connection_id": connection_id, "proposal": proposal})
         return created
 
     def update(self, record: ConsentRecord, **values: Any) -> ConsentRecord:
@@ -51,17 +51,17 @@ class CustomerStore(ControllerStore):
         data = {"connection_id": record.connection_id, "proposal": record.proposal, "consent_id": record.consent_id,
                 "credential": record.credential, "reason": record.reason}
         data.update((k, v) for k, v in values.items() if k != "state")
-        updated = self.workflows.update(CONSENT, record.cred_ex_id, expected_version=record.version,
+        updated = self.workflows.update(self.kind(CONSENT), record.cred_ex_id, expected_version=record.version,
                                         state=values.get("state"), data=data,
                                         refs=[values["consent_id"]] if values.get("consent_id") else [])
         return ConsentRecord.of(updated)
 
     def get(self, cred_ex_id: str) -> ConsentRecord | None:
-        record = self.workflows.get(CONSENT, cred_ex_id)
+        record = self.workflows.get(self.kind(CONSENT), cred_ex_id)
         return ConsentRecord.of(record) if record else None
 
     def by_consent_id(self, consent_id: str) -> ConsentRecord | None:
-        record = self.workflows.find(CONSENT, consent_id)
+        record = self.workflows.find(self.kind(CONSENT), consent_id)
         # An approval that failed to go out leaves its consent id filed but no longer the record's.
         if record is None or record.data.get("consent_id") != consent_id:
             return None
@@ -69,4 +69,4 @@ class CustomerStore(ControllerStore):
 
     def all(self, *states: str) -> list[ConsentRecord]:
         """Consent requests, oldest first, optionally only those in `states`."""
-        return [ConsentRecord.of(r) for r in self.workflows.list(CONSENT, states=states or None)]
+        return [ConsentRecord.of(r) for r in self.workflows.list(self.kind(CONSENT), states=states or None)]

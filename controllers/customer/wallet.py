@@ -59,9 +59,10 @@ class CustomerConfig:
 
 
 class CustomerWallet:
-    def __init__(self, config: CustomerConfig, admin: AcaPyAdmin):
+    def __init__(self, config: CustomerConfig, admin: AcaPyAdmin, store: CustomerStore | None = None):
+        """`store`: this wallet's part of a shared store; None opens `wallet.sqlite3` in its data dir."""
         self.config, self.admin = config, admin
-        self.store = CustomerStore(config.data_dir / "wallet.sqlite3")
+        self.store = store if store is not None else CustomerStore(config.data_dir / "wallet.sqlite3")
         self.key: KeyAgreementKey = load_or_create(config.data_dir / "keys" / "x25519.key")
         self.did = ""
         # Exchanges being answered: a webhook and a sweep may both see one.

@@ -25,25 +25,35 @@ class LegacyStore(Exception):
 
 
 class ControllerStore:
-    def __init__(self, store: WorkflowStore | Path | str) -> None:
+    def __init__(self, store: WorkflowStore | Path | str, *, scope: str = "") -> None:
+        """`scope`: one party's part of a store several share (a customer's wallet in the customer
+        service's store): its kinds are `<kind>:<scope>`, so nothing it lists, finds or reads is
+        another's."""
         self._owned = not isinstance(store, WorkflowStore)
         if self._owned:
             _refuse_legacy(Path(store))
         self.workflows = WorkflowStore(store) if self._owned else store
+        if ":" in scope:
+            raise ValueError("a store scope must not contain ':'")
+        self.scope = scope
+
+    def kind(self, name: str) -> str:
+        """The kind `name` has in this store: scoped when the store is shared."""
+        return f"{name}:{self.scope}" if self.scope else name
 
     def close(self) -> None:
         if self._owned:
             self.workflows.close()
 
     def get_meta(self, name: str) -> str | None:
-        record = self.workflows.get(META, name)
+        record = self.workflows.get(self.kind(META), name)
         return None if record is None else record.data["value"]
 
     def set_meta(self, name: str, value: str) -> None:
         """Record `value` for `name`; StaleVersion if another writer changed it at the same time."""
-        record, created = self.workflows.put_if_absent(META, name, _SET, {"value": value})
+        record, created = self.workflows.put_if_absent(self.kind(META), name, _SET, {"value": value})
         if not created and record.data.get("value") != value:
-            self.workflows.update(META, name, expected_version=record.version, data={"value": value})
+            self.workflows.update(self.kind(META), name, expected_version=record.version, data={"value": value})
 
 
 def _refuse_legacy(path: Path) -> None:

@@ -9,7 +9,9 @@ import sqlite3
 import subprocess
 import sys
 
+from controllers.customer.directory import CustomerDirectory
 from controllers.customer.store import CustomerStore
+from controllers.workflow import WorkflowStore
 from testkit.agents import require_agents
 from testkit.embedded import free_base_port
 from testkit.policy import ROOT
@@ -51,13 +53,9 @@ def _assert_no_personal_data_on_the_public_ledger(data) -> None:
     """The demo customers' DIDs (one wallet each) and account / service point numbers (DEMO-...,
     SP-...) appear in the private collection only: never in public state, history, blocks (with
     their events) or hashes."""
-    dids = []
-    for path in sorted((data / "customer" / "wallets").glob("*/wallet.sqlite3")):
-        wallet = CustomerStore(path)
-        try:
-            dids.append(wallet.get_meta("did").encode())
-        finally:
-            wallet.close()
+    with WorkflowStore(data / "customer" / "customers.sqlite3") as store:
+        dids = [CustomerStore(store, scope=entry.wallet_id).get_meta("did").encode()
+                for entry in CustomerDirectory(store).all()]
     assert len(dids) == 2 and len(set(dids)) == 2  # two customers, two wallets, two DIDs
     ledger = sqlite3.connect(data / "ledger" / "devpeer" / "ledger.sqlite")
     try:

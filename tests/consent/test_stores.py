@@ -180,3 +180,19 @@ def test_a_file_of_the_old_layout_is_refused_not_silently_forgotten(tmp_path):
     fresh = UtilityStore(tmp_path / "new.sqlite3")  # and a new file is no legacy one
     fresh.close()
     UtilityStore(tmp_path / "new.sqlite3").close()
+
+
+def test_wallets_sharing_one_store_see_only_their_own_records(tmp_path):
+    with WorkflowStore(tmp_path / "customers.sqlite3") as shared:
+        alice, bob = CustomerStore(shared, scope="wallet-a"), CustomerStore(shared, scope="wallet-b")
+        alice.add_request("cx-1", "conn-1", PROPOSAL)
+        alice.update(alice.get("cx-1"), state="approved", consent_id="urn:uuid:c-1")
+        alice.set_meta("did", "did:key:alice")
+        bob.set_meta("did", "did:key:bob")
+        assert bob.get("cx-1") is None and bob.all() == [] and bob.by_consent_id("urn:uuid:c-1") is None
+        assert [r.cred_ex_id for r in alice.all()] == ["cx-1"] and alice.by_consent_id("urn:uuid:c-1") is not None
+        assert (alice.get_meta("did"), bob.get_meta("did")) == ("did:key:alice", "did:key:bob")
+        alice.close()  # a shared store stays open for the others
+        assert bob.get_meta("did") == "did:key:bob"
+        with pytest.raises(ValueError, match="scope"):
+            CustomerStore(shared, scope="a:b")
