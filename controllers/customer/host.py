@@ -118,9 +118,6 @@ class WalletHost:
         ok = await verify_password_async(password, entry.password_hash if entry else self._nobody or "")
         return entry.username if entry is not None and ok else None
 
-    def usernames(self) -> list[str]:
-        return [e.username for e in self.directory.all()]
-
     async def wallet(self, username: str) -> CustomerWallet:
         """The customer's wallet controller, opened (and started) on first use."""
         self._touched[username] = time.monotonic()

@@ -18,7 +18,10 @@ class InvitationError(ValueError):
     """Text that is not an invitation; the message says what is wrong in one sentence."""
 
 
-def parse_invitation(text: str) -> dict[str, Any]:
+def parse_invitation(text: str | dict[str, Any]) -> dict[str, Any]:
+    """The invitation in `text`, or `text` itself checked when a script sent the JSON object."""
+    if isinstance(text, dict):
+        return _checked(text)
     text = (text or "").strip()
     if not text:
         raise InvitationError("Paste the invitation link or its text.")

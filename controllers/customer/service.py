@@ -9,7 +9,6 @@ exchange id and credentials by their id, never by account or DID.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -115,7 +114,7 @@ def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNa
 
     async def connect(request: web.Request, text: Any, alias: str) -> str:
         try:
-            invitation = parse_invitation(json.dumps(text) if isinstance(text, dict) else str(text))
+            invitation = parse_invitation(text if isinstance(text, dict) else str(text))
         except InvitationError as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
         try:
@@ -205,7 +204,7 @@ def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNa
         except web.HTTPBadRequest as exc:
             return web.Response(text=pages.connect(*me(request), error=exc.text, invitation=invitation[:4096],
                                                    label=label[:100]), status=400, content_type="text/html")
-        return html(pages.connect(*me(request), connected=str(form.get("label", "")) or "the party that invited you"))
+        return html(pages.connect(*me(request), connected=label or "the party that invited you"))
 
     async def page_consents(request: web.Request) -> web.Response:
         records = (await wallet_of(request)).consents()
@@ -213,8 +212,7 @@ def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNa
 
     async def page_consent(request: web.Request) -> web.Response:
         _, record = await consent_of(request)
-        auditor = views.consent_view(record).auditor_did
-        name = await auditor_names(auditor) if auditor.startswith("did:") else None
+        name = (await names_of([record])).get(views.consent_view(record).auditor_did)
         return html(pages.consent(*me(request), record, auditor_name=name, utility_name=None))
 
     def page_action(action: str):

@@ -14,18 +14,22 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-__all__ = ["same_origin_only"]
+__all__ = ["same_origin_only", "foreign_origin"]
 
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def foreign_origin(request: web.Request) -> bool:
+    """The browser says the request comes from another site's page."""
+    origin = request.headers.get("Origin")
+    return origin is not None and origin != f"{request.scheme}://{request.host}"
 
 
 @web.middleware
 async def same_origin_only(request: web.Request,
                            handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
     if request.method not in _SAFE and not request.rel_url.path_safe.startswith("/webhooks/"):
-        origin = request.headers.get("Origin")
         fetched_from = request.headers.get("Sec-Fetch-Site", "same-origin")
-        if (origin is not None and origin != f"{request.scheme}://{request.host}") or \
-                fetched_from not in {"same-origin", "none"}:
+        if foreign_origin(request) or fetched_from not in {"same-origin", "none"}:
             raise web.HTTPForbidden(text="This change must be made from this service's own pages.")
     return await handler(request)

@@ -35,6 +35,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from controllers.web import layout
+from controllers.web.origin import foreign_origin
 from controllers.web.passwords import MAX_LENGTH, PasswordPolicyError, check_new_password
 from controllers.web.ratelimit import SignInLimiter
 from controllers.web.sessions import Session, SessionStore
@@ -192,8 +193,7 @@ class SignIn:
 
     async def _refuse_change(self, request: web.Request, session: Session) -> web.Response | None:
         """None if this state change may go ahead; else the 403 answer."""
-        origin = request.headers.get("Origin")
-        if origin is not None and origin != f"{request.scheme}://{request.host}":
+        if foreign_origin(request):
             log.info("refused a change from another origin")
             return self._error(request, 403, FOREIGN_ORIGIN)
         token = request.headers.get(CSRF_HEADER)

@@ -71,6 +71,17 @@ class DemoReport:
         return sum(r.verified for r in self.rows) / self.seconds if self.seconds else 0.0
 
 
+async def _call(http: aiohttp.ClientSession, method: str, url: str, *, json: Any = None,
+                headers: dict[str, str] | None = None) -> Any:
+    """One request; its JSON answer, or a DemoError naming the call, its status and the service's reason."""
+    async with http.request(method, url, json=json, headers=headers) as resp:
+        body = await resp.json(content_type=None) if resp.content_length != 0 else None
+        if resp.status not in (200, 201):
+            error = body.get("error") if isinstance(body, dict) else await resp.text()
+            raise DemoError(f"{method} {url.split('/', 3)[-1].split('?')[0]}: {resp.status} {error}")
+        return body
+
+
 @dataclass
 class StackClient:
     """The public HTTP APIs the demo uses: the utility's operator API, the wallet's API, the
@@ -85,15 +96,8 @@ class StackClient:
     auditor_key: str
     verifier_key: str
 
-    async def call(self, method: str, url: str, *, key: str | None = None, json: Any = None,
-                   expect: tuple[int, ...] = (200, 201)) -> Any:
-        headers = {"X-Operator-Key": key} if key else {}
-        async with self.http.request(method, url, json=json, headers=headers) as resp:
-            body = await resp.json(content_type=None) if resp.content_length != 0 else None
-            if resp.status not in expect:
-                error = body.get("error") if isinstance(body, dict) else await resp.text()
-                raise DemoError(f"{method} {url.split('/', 3)[-1]}: {resp.status} {error}")
-            return body
+    async def call(self, method: str, url: str, *, key: str | None = None, json: Any = None) -> Any:
+        return await _call(self.http, method, url, json=json, headers={"X-Operator-Key": key} if key else None)
 
     # the utility
     async def onboard(self, account: str, service_point: str) -> dict[str, Any]:
@@ -147,12 +151,7 @@ class CustomerClient:
         await self.http.close()
 
     async def call(self, method: str, path: str, *, json: Any = None) -> Any:
-        async with self.http.request(method, self.wallet + path, json=json) as resp:
-            body = await resp.json(content_type=None) if resp.content_length != 0 else None
-            if resp.status not in (200, 201):
-                error = body.get("error") if isinstance(body, dict) else await resp.text()
-                raise DemoError(f"{method} {path.split('?')[0]}: {resp.status} {error}")
-            return body
+        return await _call(self.http, method, self.wallet + path, json=json)
 
     async def accept(self, invitation: dict[str, Any], alias: str) -> str:
         return (await self.call("POST", "/api/invitations", json={"invitation": invitation, "alias": alias}))["connection_id"]

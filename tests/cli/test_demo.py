@@ -26,7 +26,7 @@ def test_demo_runs_the_mission_and_reruns_on_the_same_data(tmp_path):
     require_agents()
     data, base = tmp_path / "demo", str(free_base_port())
     first = demo("--customers", "2", "--json", "--data-dir", str(data), "--base-port", base)
-    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.returncode == 0, first.stderr[-3000:] + first.stdout[-3000:]  # --json: "failed" says why
     report = json.loads(first.stdout)
     assert report["ok"] and report["failed"] == {}
     assert report["bills_decrypted_by_customer"] == 2
@@ -44,7 +44,7 @@ def test_demo_runs_the_mission_and_reruns_on_the_same_data(tmp_path):
     _assert_no_personal_data_on_the_public_ledger(data)
 
     again = demo("--customers", "1", "--data-dir", str(data), "--base-port", base)
-    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.returncode == 0, again.stderr[-3000:] + again.stdout[-3000:]
     assert "loading eGRID2023" not in again.stderr and "registered auditor" not in again.stderr
     assert "12 of 12 credentials verified" in again.stdout and "customer-1" in again.stdout
 
