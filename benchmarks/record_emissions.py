@@ -39,6 +39,7 @@ from chaincode.emissions.shipped import load_editions, load_utilities  # noqa: E
 from controllers.ledger import (  # noqa: E402
     AuditorSpec,
     ConnectionProfile,
+    BillReference,
     CustomerDetail,
     RecordRequest,
     new_secret,
@@ -110,10 +111,10 @@ async def load(crypto: Path, address: str, total: int, clients: int, first: int 
                 month, customer = index % 12 + 1, index  # one customer per tx: see the docstring
                 start = datetime(2024, month, 1, tzinfo=UTC)
                 end = datetime(2024 + month // 12, month % 12 + 1, 1, tzinfo=UTC)
-                request = RecordRequest(14328, start, end, "espi-atom+xml", f"sha256:{index:064x}",
-                                        f"{index:064x}", "eGRID2023", DIDS["Auditor1MSP"])
+                request = RecordRequest(14328, start, end, "eGRID2023", DIDS["Auditor1MSP"])
                 detail = CustomerDetail(f"did:key:z6Mkbench{customer}", f"ACCT-{customer}", "SP-1",
-                                        Decimal(400 + index % 97) + Decimal("0.125"))
+                                        Decimal(400 + index % 97) + Decimal("0.125"),
+                                        BillReference("espi-atom+xml", f"sha256:{index:064x}", f"{index:064x}"))
                 began = time.perf_counter()
                 outcome = await ledger.record_emissions(request, detail)
                 assert not outcome.replayed

@@ -6,8 +6,10 @@ Two layers, both signed:
 - claims a person reads (utility, account, period, kWh, tCO2e location- and market-based, the
   factor, the bill's content id and hash, the ledger anchor), typed by the project context;
 - `recordDetail`: the exact private record detail the ledger hashed (JSON-LD `@json`, so it is
-  signed as canonical JSON and survives expansion unchanged). A verifier hashes it and asks the
-  ledger's VerifyRecord; the readable claims must agree with it and with the public record.
+  signed as canonical JSON and survives expansion unchanged), salt included: the salt is what lets
+  the holder and whoever it presents to recompute the ledger's hash, and nobody else. A verifier
+  hashes it and asks the ledger's VerifyRecord; the readable claims must agree with it, and its
+  hash with the public record, which carries no figures of its own.
 
 `recordDetail` is a term of the project context (v1), typed `@json`. The credential id is derived from the record id, so reissuing after a crash
 offers the same credential, and an auditor can recognise an offer it already made.
@@ -74,7 +76,7 @@ def emissions_credential(*, issuer_did: str, record: Mapping[str, Any], detail: 
     returned it; `detail`: the private detail document as the ledger stored it)."""
     if record["record_id"] != detail.get("record_id") or record["record_id"] != anchor.record_id:
         raise CredentialFormatError("record, detail and anchor name different records")
-    emissions = detail["emissions"]
+    emissions, bill = detail["emissions"], detail["bill"]
     location, market = emissions["location"], emissions["market"]
     return {
         "@context": list(CREDENTIAL_CONTEXTS),
@@ -92,8 +94,8 @@ def emissions_credential(*, issuer_did: str, record: Mapping[str, Any], detail: 
             "periodStart": _date(record["period_start"]),
             "periodEnd": _date(record["period_end"]),
             "electricityKwh": emissions["kwh"],
-            "locationBasedTco2e": record["location"]["co2e_t"],
-            "marketBasedTco2e": record["market"]["co2e_t"],
+            "locationBasedTco2e": location["emissions"]["co2e_t"],
+            "marketBasedTco2e": market["emissions"]["co2e_t"],
             "emissionFactor": {
                 "factorLevel": location["method"],
                 "factorEdition": record["edition"],
@@ -101,8 +103,8 @@ def emissions_credential(*, issuer_did: str, record: Mapping[str, Any], detail: 
                 "locationFactorKgPerKwh": location["factor"]["co2e_kg_per_kwh"],
                 "marketFactorKgPerKwh": market["factor"]["co2e_kg_per_kwh"],
             },
-            "billContentId": record["bill_content_id"],
-            "billSha256": record["bill_hash"],
+            "billContentId": bill["content_id"],
+            "billSha256": bill["sha256"],
             "ledgerAnchor": anchor.to_json(),
             "recordDetail": dict(detail),
         },

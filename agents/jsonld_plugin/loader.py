@@ -4,7 +4,9 @@ ACA-Py's own loader serves a handful of well-known contexts from files and fetch
 over HTTP. On an agent of this project an unknown context is a mistake (a typo, or a credential from
 somewhere we do not trust to define our terms), and a network fetch would make a signature check
 depend on whoever answers at that URL today. So: the project's contexts and ACA-Py's bundled ones are
-served from memory, DIDs still go to the resolver, and anything else fails naming the URL.
+served from memory, and anything else fails naming the URL. DIDs go to the resolver only when
+they are did:key, which needs no network: a credential naming a did:web issuer would otherwise make
+the agent connect to whatever host and port that DID names (and tell open ports from closed ones).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from acapy_agent.vc.ld_proofs.document_downloader import StaticCacheJsonLdDownlo
 from acapy_agent.vc.ld_proofs.document_loader import DocumentLoader
 from pyld.jsonld import JsonLdError
 
-__all__ = ["OfflineDocumentLoader", "UnknownContextError", "remote_document"]
+__all__ = ["OfflineDocumentLoader", "UnknownContextError", "UnresolvedDidError", "remote_document"]
 
 
 class UnknownContextError(JsonLdError):
@@ -32,6 +34,14 @@ class UnknownContextError(JsonLdError):
             {"url": url},
             code="loading document failed",
         )
+
+
+class UnresolvedDidError(JsonLdError):
+    """Raised for a DID this agent does not resolve (anything but did:key); one neutral message."""
+
+    def __init__(self) -> None:
+        super().__init__("this agent resolves only did:key DIDs for linked-data proofs",
+                         "jsonld.LoadDocumentError", {}, code="loading document failed")
 
 
 def remote_document(url: str, document: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,6 +60,11 @@ class OfflineDocumentLoader(DocumentLoader):
     @property
     def served_urls(self) -> list[str]:
         return sorted(self._documents) + sorted(self._bundled)
+
+    async def _load_did_document(self, did: str, options: dict) -> dict[str, Any]:
+        if not did.startswith("did:key:"):
+            raise UnresolvedDidError()
+        return await super()._load_did_document(did, options)
 
     def _load_http_document(self, url: str, options: dict) -> dict[str, Any]:
         if url in self._documents:

@@ -2,7 +2,7 @@
 the custodian's checks on a presentation of it, and the scoped access tokens granted against it. Shared by the utility, customer
 and auditor controllers; no I/O here."""
 
-from controllers.consent.challenges import ChallengeBook
+from controllers.challenges import ChallengeBook
 from controllers.consent.checks import (
     AgentVerdict,
     challenge_of,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from controllers.consent.challenges import ChallengeBook
+from controllers.challenges import ChallengeBook, ChallengeRefused
 from controllers.consent.errors import ConsentRejected
 from credentials.consent import Consent, parse_consent
 from controllers.consent.presentation import PresentationProof, consent_credential_of, holder_of, proof_of
@@ -39,7 +39,10 @@ class AgentVerdict:
 def challenge_of(vp: Any, challenges: ChallengeBook, now: datetime) -> str:
     """The presentation's challenge, burnt; first, so even a failing attempt cannot be replayed."""
     proof = proof_of(vp)
-    challenges.consume(proof.challenge, now)
+    try:
+        challenges.consume(proof.challenge, now)
+    except ChallengeRefused as exc:
+        raise ConsentRejected(str(exc)) from None
     return proof.challenge
 
 

@@ -31,7 +31,7 @@ from controllers.issuance.bill import BillOwner, ConsentedBill
 from credentials.emissions import LedgerAnchor, emissions_credential
 from controllers.issuance.delivery import deliver_credential, find_offer
 from controllers.issuance.stages import StageClock
-from controllers.ledger import CustomerDetail, LedgerError, RecordRequest, detail_hash
+from controllers.ledger import BillReference, CustomerDetail, LedgerError, RecordRequest, detail_hash
 from controllers.ledger import LedgerSession
 from controllers.workflow import WorkflowRecord, WorkflowStore
 from network.gateway import CommitError
@@ -173,11 +173,11 @@ class EmissionsIssuer:
             signed = exchange.credential or credential
             step = self.store.update(PERIOD, key, expected_version=step.version, state="issued",
                                      data={**data, "cred_ex_id": exchange.cred_ex_id, "credential": signed})
-        record = step.data["record"]
+        record, emissions = step.data["record"], step.data["detail"]["emissions"]
         return IssuedCredential(
             bill_id=bill.bill_id, period_start=record["period_start"], period_end=record["period_end"],
-            kwh=step.data["detail"]["emissions"]["kwh"], location_tco2e=record["location"]["co2e_t"],
-            market_tco2e=record["market"]["co2e_t"], anchor=anchor, credential=step.data["credential"],
+            kwh=emissions["kwh"], location_tco2e=emissions["location"]["emissions"]["co2e_t"],
+            market_tco2e=emissions["market"]["emissions"]["co2e_t"], anchor=anchor, credential=step.data["credential"],
             cred_ex_id=step.data["cred_ex_id"],
         )
 
@@ -186,12 +186,12 @@ class EmissionsIssuer:
         back and checked; an identical repeat returns the existing record."""
         request = RecordRequest(
             utility_id=bill.utility_id, period_start=datetime.fromisoformat(period["start"]),
-            period_end=datetime.fromisoformat(period["end"]), bill_format=self.settings.bill_format,
-            bill_content_id=deposited["cid"], bill_hash=deposited["sha256"], edition=self.settings.edition,
+            period_end=datetime.fromisoformat(period["end"]), edition=self.settings.edition,
             auditor_did=self.settings.auditor_did,
         )
         detail = CustomerDetail(customer_did=bill.customer_did, account_id=bill.account_id,
-                                service_point_id=bill.service_point_id, kwh=Decimal(period["kwh"]))
+                                service_point_id=bill.service_point_id, kwh=Decimal(period["kwh"]),
+                                bill=BillReference(self.settings.bill_format, deposited["cid"], deposited["sha256"]))
         with self.clock.stage("anchor"):
             outcome = await self._record(request, detail)
             record = outcome.record

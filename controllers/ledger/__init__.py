@@ -14,11 +14,12 @@ from controllers.ledger.client import (
 )
 from controllers.ledger.index_secret import SecretFileError, create_secret_file, new_secret, read_secret_file
 from controllers.ledger.profile import ConnectionProfile, ProfileError, dump_profile, load_profile, parse_profile
-from controllers.ledger.records import AuditorSpec, CustomerDetail, RecordRequest, detail_hash
+from controllers.ledger.records import AuditorSpec, BillReference, CustomerDetail, RecordRequest, detail_hash
 from controllers.ledger.session import LedgerSession, LedgerUnavailable, TransactionStatus, open_ledger, unreachable
 
 __all__ = [
     "AuditorSpec",
+    "BillReference",
     "ConnectionProfile",
     "CustomerDetail",
     "LedgerClient",

@@ -1,16 +1,18 @@
 """The client-side shapes of registry and record calls, and the record detail hash.
 
 `detail_hash(document)` is what VerifyRecord compares: SHA-256 over canonical_json(document)
-(sorted keys, no whitespace, UTF-8, decimals as strings) of the private record detail
-{"record_id", "customer_did", "account_id", "service_point_id", "emissions"} as the ledger stored it.
+(sorted keys, no whitespace, UTF-8, decimals as strings) of the private record detail as the ledger
+stored it ({"record_id", "salt", "customer_did", "account_id", "service_point_id", "bill",
+"factor_reason", "emissions"}; see the chaincode's `records` module).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,16 +38,20 @@ class AuditorSpec:
                            "key_agreement_key": self.key_agreement_key})
 
 
+SALT_BYTES = 16  # 128 bits, the least the chaincode takes
+
+
+def new_salt() -> str:
+    return secrets.token_hex(SALT_BYTES)
+
+
 @dataclass(frozen=True)
 class RecordRequest:
-    """The public arguments of RecordEmissions: nothing here may identify the customer."""
+    """The public arguments of RecordEmissions: nothing here may identify the customer or its bill."""
 
     utility_id: int
     period_start: datetime
     period_end: datetime
-    bill_format: str
-    bill_content_id: str
-    bill_hash: str
     edition: str
     auditor_did: str
     supersedes: str = ""
@@ -53,26 +59,40 @@ class RecordRequest:
     def to_json(self) -> str:
         return json.dumps({
             "utility_id": self.utility_id, "period_start": utc_text(self.period_start),
-            "period_end": utc_text(self.period_end), "bill_format": self.bill_format,
-            "bill_content_id": self.bill_content_id, "bill_hash": self.bill_hash, "edition": self.edition,
+            "period_end": utc_text(self.period_end), "edition": self.edition,
             "auditor_did": self.auditor_did, "supersedes": self.supersedes,
         })
 
 
 @dataclass(frozen=True)
+class BillReference:
+    """Which bill a record was computed from: its format, content id in custody and SHA-256."""
+
+    format: str
+    content_id: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class CustomerDetail:
-    """The transient (personal) part: who, which account and service point, how much."""
+    """The transient (private) part: who, which account and service point, how much, from which bill,
+    and the random salt that keeps the ledger's hash of it unguessable. A fresh salt per call is
+    right: an identical repeat returns the record already written, with the salt it was written with."""
 
     customer_did: str
     account_id: str
     service_point_id: str
     kwh: Decimal
+    bill: BillReference
     hourly: Sequence[tuple[datetime, Decimal]] = ()
+    salt: str = field(default_factory=new_salt, repr=False)
 
     def to_transient(self) -> bytes:
         document: dict[str, Any] = {
             "customer_did": self.customer_did, "account_id": self.account_id,
             "service_point_id": self.service_point_id, "kwh": decimal_str(self.kwh),
+            "bill_format": self.bill.format, "bill_content_id": self.bill.content_id, "bill_hash": self.bill.sha256,
+            "salt": self.salt,
         }
         if self.hourly:
             document["hourly"] = [{"start": utc_text(start), "kwh": decimal_str(kwh)} for start, kwh in self.hourly]

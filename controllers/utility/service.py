@@ -33,7 +33,7 @@ from aiohttp import web
 
 from controllers.acapy import AcaPyAdmin, WebhookEvent, WebhookReceiver
 from controllers.acapy.invitation_url import invitation_url
-from controllers.consent.challenges import ChallengeBook
+from controllers.challenges import ChallengeBook, ChallengesExhausted
 from controllers.consent.checks import (
     AgentVerdict,
     challenge_of,
@@ -189,7 +189,11 @@ class UtilityService:
 
     # consent
     async def _challenge(self, request: web.Request) -> web.Response:
-        challenge, expires = self.challenges.issue(self.clock())
+        try:
+            challenge, expires = self.challenges.issue(self.clock())
+        except ChallengesExhausted:
+            raise web.HTTPServiceUnavailable(text="Too many consent challenges are open; try again in a minute.",
+                                             headers={"Retry-After": "60"}) from None
         return web.json_response({"challenge": challenge, "expires": expires.isoformat(), "domain": request.host})
 
     async def _verified(self, request: web.Request) -> tuple[dict[str, Any], AgentVerdict]:

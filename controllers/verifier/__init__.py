@@ -2,8 +2,8 @@
 then checks it against the ledger (registered issuer, VALID transaction, detail hash, not
 superseded) and answers with a verdict and its reasons.
 
-    async with open_ledger(profile) as ledger:  # controllers.ledger
-        verifier = EmissionsVerifier(admin, ledger)
+    async with open_ledger(profile) as ledger, ProofChecker() as proofs:  # controllers.ledger, .proofs
+        verifier = EmissionsVerifier(admin, ledger, proofs)
         verdict = await verifier.check_credential(credential)
 """
 

@@ -1,19 +1,25 @@
 """`EmissionsVerifier`: is this UtilityEmissionsCredential (or a presentation of it) true?
 
 Checks, in order, each recorded in the verdict:
-1. proof: the credential's Ed25519Signature2020 verifies (the verifier's own agent);
+1. proof: the credential's Ed25519Signature2020 verifies (checked in-process by `proofs`, offline:
+   only did:key issuers and the project's known contexts; or by the verifier's agent, for a
+   presentation it received over DIDComm);
 2. format: it reads as a UtilityEmissionsCredential (read_emissions_credential);
-3. consistent: its readable claims agree with the record detail it carries;
+3. consistent: its readable claims agree with the record detail it carries (who, account, kWh,
+   tCO2e, bill id and hash);
 4. ledger: the anchor names this verifier's channel and chaincode;
 5. issuer: the issuer DID belonged to an active registered auditor at issuance (IsActiveAuditor);
 6. record: the public record exists, was written by the anchor's transaction, and agrees with the
-   claims (utility, period, edition, tCO2e, bill id and hash, issuing DID);
+   claims (utility, period, edition, issuing DID); it carries no figures: check 8 covers them;
 7. transaction: that transaction is VALID, in the block the anchor names (CommitStatus);
-8. detail hash: SHA-256 of the carried record detail equals the on-ledger private data hash;
+8. detail hash: SHA-256 of the carried record detail (salt, figures, bill) equals the on-ledger
+   private data hash;
 9. current: the record has not been superseded.
 
-A failed proof or format stops there (nothing else in the document can be trusted). The ledger
-being unreachable stops with an `error` verdict: never "verified" without the ledger's word.
+A failed proof or format stops there (nothing else in the document can be trusted). A check this
+verifier could not make (its proof checker failed or timed out, the ledger unreachable) stops with
+an `error` verdict: never "verified" without the evidence, and never "rejected" for our own failure.
+A proof checker with too much work raises `ProofCheckBusy` to the caller, which says "busy, retry".
 """
 
 from __future__ import annotations
@@ -21,10 +27,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from controllers.acapy import AcaPyAdmin, AdminApiError
+from controllers.acapy import AcaPyAdmin
 from credentials.emissions import CredentialFormatError, EmissionsClaims, read_emissions_credential
 from controllers.ledger import LedgerError, detail_hash
 from controllers.ledger import LedgerSession, LedgerUnavailable
+from controllers.verifier.proofs import ProofChecker, ProofCheckBusy, ProofCheckUnavailable
 from controllers.verifier.verdict import ERROR, REJECTED, VERIFIED, Check, Verdict
 
 __all__ = ["EmissionsVerifier"]
@@ -36,9 +43,13 @@ class _Stop(Exception):
 
 
 class EmissionsVerifier:
-    def __init__(self, admin: AcaPyAdmin, ledger: LedgerSession) -> None:
+    """`admin`: the verifier's agent (DIDComm requests); `proofs`: checks proofs of what is handed
+    over directly (None: only presentations the agent received and verified can be checked)."""
+
+    def __init__(self, admin: AcaPyAdmin, ledger: LedgerSession, proofs: ProofChecker | None = None) -> None:
         self.admin = admin
         self.ledger = ledger
+        self.proofs = proofs
 
     async def check_presentation(self, presentation: Mapping[str, Any], challenge: str, *,
                                  agent_verified: bool | None = None) -> list[Verdict]:
@@ -47,18 +58,21 @@ class EmissionsVerifier:
         verifier's agent on a presentation it received over DIDComm with this challenge (it
         checked the presentation's proof and its credentials'), instead of asking again."""
         checks: list[Check] = []
+        checked_with_presentation = agent_verified is True
         if agent_verified is not None:
             checks.append(Check("presentation proof", agent_verified,
                                 "verified by this verifier's agent for this request's challenge" if agent_verified else
                                 "this verifier's agent found the presentation or a credential proof invalid"))
         else:
             try:
-                result = await self.admin.vp_verify(presentation, challenge=challenge)
-                ok = bool(result.get("verified"))
-                checks.append(Check("presentation proof", ok, "signed by the holder for this challenge" if ok
-                                    else _errors(result) or "presentation proof does not verify for this challenge"))
-            except AdminApiError as exc:
-                checks.append(Check("presentation proof", False, f"could not be checked: {exc}"))
+                result = await self._checker().presentation(presentation, challenge)
+            except ProofCheckBusy:
+                raise
+            except ProofCheckUnavailable as exc:
+                check = Check("presentation proof", False, f"could not be checked: {exc}")
+                return [Verdict(ERROR, (check,))]
+            checks.append(Check("presentation proof", result.ok, result.reason))
+            checked_with_presentation = result.ok
         credentials = presentation.get("verifiableCredential") or []
         if isinstance(credentials, Mapping):
             credentials = [credentials]
@@ -70,10 +84,10 @@ class EmissionsVerifier:
             subject = (credential.get("credentialSubject") or {}).get("id") if isinstance(credential, Mapping) else None
             bound = Check("holder", holder == subject and holder is not None,
                           "presented by its subject" if holder == subject else "presented by someone other than its subject")
-            # The agent's verdict covers every credential proof in the presentation; only when it
-            # failed is each credential's proof checked again, to say which one is bad.
-            proven = agent_verified is True
-            verdicts.append(await self.check_credential(credential, prior=(*checks, bound), proof_checked=proven))
+            # A verified presentation proof covers every credential proof in it (the agent's and
+            # the proof checker's alike); only when it failed is each checked again, to say which.
+            verdicts.append(await self.check_credential(credential, prior=(*checks, bound),
+                                                        proof_checked=checked_with_presentation))
         return verdicts
 
     async def check_credential(self, credential: Mapping[str, Any], *, prior: tuple[Check, ...] = (),
@@ -84,7 +98,7 @@ class EmissionsVerifier:
         claims: EmissionsClaims | None = None
         try:
             if proof_checked:
-                checks.append(Check("credential proof", True, "verified by this verifier's agent with the presentation"))
+                checks.append(Check("credential proof", True, "verified with the presentation that carried it"))
             else:
                 await self._proof(credential, checks)
             claims = self._format(credential, checks)
@@ -101,16 +115,22 @@ class EmissionsVerifier:
         )
 
     # -- the checks -----------------------------------------------------------------------------
+    def _checker(self) -> ProofChecker:
+        if self.proofs is None:
+            raise ProofCheckUnavailable("this verifier has no proof checker: it can only check presentations "
+                                        "its agent received")
+        return self.proofs
+
     async def _proof(self, credential: Mapping[str, Any], checks: list[Check]) -> None:
         try:
-            result = await self.admin.vc_verify(credential)
-        except AdminApiError as exc:
+            result = await self._checker().credential(credential)
+        except ProofCheckBusy:
+            raise
+        except ProofCheckUnavailable as exc:
             checks.append(Check("credential proof", False, f"could not be checked: {exc}"))
-            raise _Stop(ERROR if exc.status == 0 else REJECTED) from None
-        ok = bool(result.get("verified"))
-        checks.append(Check("credential proof", ok, "Ed25519Signature2020 by the issuer verifies" if ok
-                            else _errors(result) or "the signature does not verify: the credential was altered"))
-        if not ok:
+            raise _Stop(ERROR) from None
+        checks.append(Check("credential proof", result.ok, result.reason))
+        if not result.ok:
             raise _Stop(REJECTED)
 
     @staticmethod
@@ -135,6 +155,8 @@ class EmissionsVerifier:
             "electricityKwh": (claims.kwh, emissions.get("kwh")),
             "locationBasedTco2e": (claims.location_tco2e, _path(emissions, "location", "emissions", "co2e_t")),
             "marketBasedTco2e": (claims.market_tco2e, _path(emissions, "market", "emissions", "co2e_t")),
+            "billContentId": (claims.bill_content_id, _path(detail, "bill", "content_id")),
+            "billSha256": (claims.bill_sha256, _path(detail, "bill", "sha256")),
         }
         differing = [name for name, (claimed, recorded) in pairs.items() if claimed != recorded]
         checks.append(Check("consistent", not differing, "claims agree with the record detail" if not differing
@@ -165,6 +187,9 @@ class EmissionsVerifier:
         except LedgerUnavailable as exc:
             checks.append(Check("ledger reachable", False, str(exc)))
             raise _Stop(ERROR) from None
+        except LedgerError as exc:  # the ledger answered with a failure of its own: no evidence either way
+            checks.append(Check("ledger answer", False, f"the ledger could not answer: {exc}"))
+            raise _Stop(ERROR) from None
 
     async def _issuer(self, claims: EmissionsClaims, checks: list[Check]) -> None:
         answer = await self.ledger.is_active_auditor(claims.issuer, claims.issued)
@@ -179,26 +204,22 @@ class EmissionsVerifier:
         try:
             record = await self.ledger.get_record(claims.anchor.record_id)
         except LedgerError as exc:
-            checks.append(Check("record", False, f"no such record on the ledger ({exc})"))
+            if f"no record {claims.anchor.record_id}" not in str(exc):
+                raise  # a failure of the ledger, not an answer about this record
+            checks.append(Check("record", False, "no such record on the ledger"))
             return None
         expected = {
             "tx_id": claims.anchor.transaction_id,
             "utility_id": claims.utility_id,
             "edition": claims.factor_edition,
             "auditor_did": claims.issuer,
-            "bill_content_id": claims.bill_content_id,
-            "bill_hash": claims.bill_sha256,
             "period_start": claims.period_start,
             "period_end": claims.period_end,
-            "location": claims.location_tco2e,
-            "market": claims.market_tco2e,
         }
         actual = {
-            **{k: record.get(k) for k in ("tx_id", "utility_id", "edition", "auditor_did", "bill_content_id", "bill_hash")},
+            **{k: record.get(k) for k in ("tx_id", "utility_id", "edition", "auditor_did")},
             "period_start": str(record.get("period_start", ""))[:10],
             "period_end": str(record.get("period_end", ""))[:10],
-            "location": _path(record, "location", "co2e_t"),
-            "market": _path(record, "market", "co2e_t"),
         }
         differing = [k for k in expected if expected[k] != actual[k]]
         checks.append(Check("record", not differing, "the public record agrees with the credential" if not differing
@@ -231,31 +252,25 @@ def _path(document: Mapping[str, Any], *keys: str) -> Any:
 
 
 def _presenter(presentation: Mapping[str, Any]) -> str | None:
-    """Who signed the presentation: its `holder`, else the DID of its proof's verification method
-    (ACA-Py signs DIF presentations with the credential subject's key and sets no holder)."""
+    """Who signed the presentation: the DID of its proofs' verification method (every proof must
+    name the same DID), and the `holder`, when given, must be that DID. ACA-Py signs DIF
+    presentations with the credential subject's key and sets no holder; and neither ACA-Py nor the
+    proof checks compare `holder` with the signer, so a `holder` alone proves nothing."""
+    proofs = presentation.get("proof")
+    proofs = proofs if isinstance(proofs, list) else [proofs]
+    signers = {p.get("verificationMethod", "").split("#", 1)[0] if isinstance(p, Mapping)
+               and isinstance(p.get("verificationMethod"), str) else "" for p in proofs}
+    if len(signers) != 1 or "" in signers:
+        return None
+    signer = signers.pop()
     holder = presentation.get("holder")
     if isinstance(holder, Mapping):
         holder = holder.get("id")
-    if isinstance(holder, str) and holder:
-        return holder
-    proof = presentation.get("proof")
-    proof = proof[0] if isinstance(proof, list) and proof else proof
-    method = proof.get("verificationMethod") if isinstance(proof, Mapping) else None
-    return method.split("#", 1)[0] if isinstance(method, str) and method else None
+    return signer if holder in (None, "", signer) else None
 
 
 def _get(document: Any, key: str) -> Any:
     return document.get(key) if isinstance(document, Mapping) else None
-
-
-def _errors(result: Mapping[str, Any]) -> str:
-    found = []
-    for item in result.get("errors") or []:
-        found.append(str(item))
-    for item in result.get("results") or []:
-        if isinstance(item, Mapping) and item.get("error"):
-            found.append(str(item["error"]))
-    return "; ".join(found)[:300]
 
 
 def _summary(claims: EmissionsClaims) -> dict[str, Any]:

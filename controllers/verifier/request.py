@@ -96,7 +96,7 @@ async def await_verdicts(verifier: EmissionsVerifier, pending: PendingRequest, *
     try:
         exchange = await _settled(verifier.admin, waiter, pending.pres_ex_id, timeout)
     except ExchangeAbandoned as exc:
-        return [Verdict(REJECTED, (Check("presentation", False, f"the holder declined: {exc.reason or exc.state}"),))]
+        return [_ended(exc.state, exc.reason)]
     except ExchangeTimeout as exc:
         return [Verdict(ERROR, (Check("presentation", False, str(exc)),))]
     return await verdicts_on(verifier, exchange, pending.challenge)
@@ -110,11 +110,24 @@ def settled(exchange: PresentationExchange) -> bool:
 async def verdicts_on(verifier: EmissionsVerifier, exchange: PresentationExchange, challenge: str) -> list[Verdict]:
     """The verdicts on a settled exchange of a request made with `challenge`."""
     if exchange.state in ENDED_STATES:
-        reason = exchange.error_msg or exchange.state
-        return [Verdict(REJECTED, (Check("presentation", False, f"the holder declined: {reason}"),))]
+        return [_ended(exchange.state, exchange.error_msg)]
     presentation = exchange.presentation or {}
     proof = presentation.get("proof") or {}
     proofs = proof if isinstance(proof, list) else [proof]
     if not any(p.get("challenge") == challenge for p in proofs if isinstance(p, dict)):
         return [Verdict(REJECTED, (Check("challenge", False, "the presentation is not bound to this request's challenge"),))]
-    return await verifier.check_presentation(presentation, challenge, agent_verified=exchange.verified is True)
+    # The agent's "verified" is taken as it is; its "not verified" may be its own failure (see
+    # controllers.verifier.proofs), so then the proof checker looks again and has the last word.
+    if exchange.verified is True:
+        agent_verified: bool | None = True
+    else:
+        agent_verified = None if verifier.proofs is not None else False
+    return await verifier.check_presentation(presentation, challenge, agent_verified=agent_verified)
+
+
+def _ended(state: str, reason: str | None) -> Verdict:
+    """A declined or abandoned exchange is the holder's answer; one in error, or deleted, is the
+    agents' failure, not a verdict on any credential."""
+    if state in ("declined", "abandoned"):
+        return Verdict(REJECTED, (Check("presentation", False, f"the holder declined: {reason or state}"),))
+    return Verdict(ERROR, (Check("presentation", False, f"the exchange ended in {state}: {reason or 'no reason given'}"),))

@@ -2,9 +2,16 @@
 
 Who may act: with an operator key configured, the verifier's operator, signed in on the pages
 (username "operator", the key as password; the session lives in the verifier's WorkflowStore) or,
-for scripts, sending the key in the `X-Operator-Key` header. Only `POST /api/verify` stays public:
-anyone may check a credential. Without an operator key (`operator_key=None`) everything is open, as
-for a verifier on a private network.
+for scripts, sending the key in the `X-Operator-Key` header. Only `POST /api/challenges` and
+`POST /api/verify` stay public: anyone may check a credential. They answer the verdicts, never the
+figures (kWh, tCO2e) of the credential: those only to a caller with the operator key. Without an operator key
+(`operator_key=None`) everything is open, as for a verifier on a private network.
+
+`/api/verify` does its work in turns (see `Admission`): a few verifications at once, a bounded
+queue, and 503 with Retry-After beyond it or when the proof checker is full. A presentation must
+carry a challenge this verifier issued (`POST /api/challenges`), each usable once within minutes;
+a bare credential is checked as a credential: it says what the issuer signed and the ledger holds,
+not who is presenting it.
 
 JSON API:
 - POST /api/invitations                 -> an out-of-band invitation for a holder to accept, and its id
@@ -12,7 +19,9 @@ JSON API:
 - POST /api/requests {connection_id, record_id? | record_ids?} -> {request_id}: asks over DIDComm
                                            (present-proof v2)
 - GET  /api/requests/{request_id}       -> {"state": "waiting"} or {"state": "done", "verdicts": [...]}
-- POST /api/verify {verifiableCredential} or {verifiablePresentation, challenge} -> verdicts, no DIDComm
+- POST /api/challenges                  -> {"challenge", "expires"}: single use, for one presentation
+- POST /api/verify {verifiableCredential} or {verifiablePresentation, challenge} -> {"checked":
+                                           "credential"|"presentation", "verdicts": [...]}, no DIDComm
 Pages: / (requests, "Invite a wallet"), POST /invitations -> /invitations/{invitation_id} (the
 invitation as link, text and QR code until the wallet connects, then a form asking it for its
 emissions credentials), /requests/{request_id} (each credential's verdict and checks).
@@ -22,25 +31,30 @@ URLs carry request and invitation ids only, never DIDs or connection ids.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import re
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from controllers.acapy import AdminApiError, ExchangeTimeout, WebhookEvent, WebhookReceiver
 from controllers.acapy.invitation_url import invitation_url
+from controllers.challenges import ChallengeBook, ChallengeRefused, ChallengesExhausted
 from controllers.verifier import pages
 from controllers.verifier.checks import EmissionsVerifier
+from controllers.verifier.proofs import ProofCheckBusy
 from controllers.verifier.request import request_credential, settled, verdicts_on
 from controllers.verifier.verdict import ERROR, Check, Verdict
 from controllers.workflow import StaleVersion, WorkflowRecord, WorkflowStore
 from controllers.workflow.sweeps import sweeping
 from controllers.web import same_origin_only
+from controllers.web.admission import Admission
 from controllers.web.errors import error_pages
 from controllers.web.headers import security_headers
 from controllers.web.layout import static_routes
@@ -52,7 +66,7 @@ __all__ = ["VerifierService", "build_app", "KEY_HEADER", "OPERATOR"]
 LOG = logging.getLogger(__name__)
 KIND, WAITING, DONE = "verification", "waiting", "done"
 INVITATION, INVITED, CONNECTED = "invitation", "invited", "connected"
-PUBLIC_PATHS = ("/api/verify",)  # anyone may check a credential
+PUBLIC_PATHS = ("/api/verify", "/api/challenges")  # anyone may check a credential
 _RECORD_ID = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -63,9 +77,14 @@ class VerifierService:
     still waiting, and gives an error verdict to one the holder left unanswered past `timeout`."""
 
     def __init__(self, verifier: EmissionsVerifier, store: WorkflowStore, *, timeout: float = 60.0,
-                 sweep_interval: float = 5.0) -> None:
+                 sweep_interval: float = 5.0, admission: Admission | None = None,
+                 challenges: ChallengeBook | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.verifier, self.store = verifier, store
         self.timeout, self.sweep_interval = timeout, sweep_interval
+        # Direct verifications: a few at once (the proof checker has a worker per core), a bounded queue.
+        self.admission = admission or Admission(running=8, waiting=64, patience=20.0)
+        self.challenges = challenges or ChallengeBook()
+        self.clock = clock
         self._looking: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._given = asyncio.Condition()  # notified whenever this service gives verdicts
 
@@ -239,15 +258,44 @@ def build_app(service: VerifierService, webhook_secret: str, operator_key: str |
             return web.json_response({"state": "waiting"})
         return web.json_response({"state": "done", "verdicts": [v.to_json() for v in verdicts]})
 
+    async def challenge(request: web.Request) -> web.Response:
+        try:
+            issued, expires = service.challenges.issue(service.clock())
+        except ChallengesExhausted:
+            raise web.HTTPServiceUnavailable(text="Too many challenges are open; try again in a minute.",
+                                             headers={"Retry-After": "60"}) from None
+        return web.json_response({"challenge": issued, "expires": expires.isoformat()}, status=201)
+
     async def verify(request: web.Request) -> web.Response:
         body = await _body(request)
-        if isinstance(body.get("verifiableCredential"), dict):
-            verdicts = [await service.verifier.check_credential(body["verifiableCredential"])]
-        elif isinstance(body.get("verifiablePresentation"), dict) and isinstance(body.get("challenge"), str):
-            verdicts = await service.verifier.check_presentation(body["verifiablePresentation"], body["challenge"])
+        credential, presentation = body.get("verifiableCredential"), body.get("verifiablePresentation")
+        if isinstance(credential, dict):
+            checked = "credential"
+        elif isinstance(presentation, dict) and isinstance(body.get("challenge"), str):
+            checked = "presentation"
         else:
-            raise _bad("give verifiableCredential, or verifiablePresentation with its challenge")
-        return web.json_response({"verdicts": [v.to_json() for v in verdicts]})
+            raise _bad("give verifiableCredential, or verifiablePresentation with the challenge "
+                       "POST /api/challenges gave you")
+        async with service.admission.turn("verifications"):
+            if checked == "presentation":
+                try:
+                    # Burnt once admitted (a 503 leaves it usable) and before any check: a failed
+                    # attempt cannot be retried with the same presentation either.
+                    service.challenges.consume(body["challenge"], service.clock())
+                except ChallengeRefused as exc:
+                    raise _bad(f"{exc}; ask POST /api/challenges for a challenge and present with it") from None
+            try:
+                if checked == "credential":
+                    verdicts = [await service.verifier.check_credential(credential)]
+                else:
+                    verdicts = await service.verifier.check_presentation(presentation, body["challenge"])
+            except ProofCheckBusy as busy:
+                raise web.HTTPServiceUnavailable(text=f"Too many verifications at once; try again in {busy.retry_after} s.",
+                                                 headers={"Retry-After": str(busy.retry_after)}) from None
+        figures = operator_key is None or hmac.compare_digest(request.headers.get(KEY_HEADER, "").encode(),
+                                                              operator_key.encode())
+        return web.json_response({"checked": checked,
+                                  "verdicts": [v.to_json(figures=figures) for v in verdicts]})
 
     async def invitation_state(request: web.Request) -> web.Response:
         me(request)
@@ -323,6 +371,7 @@ def build_app(service: VerifierService, webhook_secret: str, operator_key: str |
         web.post("/api/requests", create_request),
         web.get("/api/requests/{request_id}", show_request),
         web.post("/api/verify", verify),
+        web.post("/api/challenges", challenge),
         web.get("/", index),
         web.post("/requests", create_request),
         web.get("/requests/{request_id}", request_page),

@@ -44,10 +44,13 @@ class Verdict:
     def reasons(self) -> list[str]:
         return [f"{c.name}: {c.detail}" for c in self.checks if not c.ok]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, figures: bool = True) -> dict[str, Any]:
+        """`figures=False` leaves out the summary (kWh, tCO2e, period): for callers who are not the
+        verifier's operator."""
         return {
             "status": self.status, "verified": self.verified, "reasons": self.reasons,
-            "credential_id": self.credential_id, "record_id": self.record_id, "summary": self.summary,
+            "credential_id": self.credential_id, "record_id": self.record_id,
+            "summary": self.summary if figures else {},
             "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
         }
 

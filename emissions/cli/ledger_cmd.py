@@ -128,7 +128,7 @@ def _approve(args: argparse.Namespace) -> int:
 
 def _record(args: argparse.Namespace) -> int:
     from emissions.cli.calc_cmd import read_periods
-    from controllers.ledger import CustomerDetail, RecordRequest
+    from controllers.ledger import BillReference, CustomerDetail, RecordRequest
 
     bill = args.file.read_bytes()
     bill_hash = hashlib.sha256(bill).hexdigest()
@@ -143,11 +143,11 @@ def _record(args: argparse.Namespace) -> int:
         for period in periods:
             request = RecordRequest(
                 utility_id=args.utility, period_start=period.start, period_end=period.end,
-                bill_format=args.bill_format, bill_content_id=args.bill_content_id or f"sha256:{bill_hash}",
-                bill_hash=bill_hash, edition=args.edition, auditor_did=args.auditor_did,
-                supersedes=args.supersedes or "",
+                edition=args.edition, auditor_did=args.auditor_did, supersedes=args.supersedes or "",
             )
-            detail = CustomerDetail(args.customer_did, args.account, args.service_point, period.kwh, period.hourly_kwh)
+            detail = CustomerDetail(args.customer_did, args.account, args.service_point, period.kwh,
+                                    BillReference(args.bill_format, args.bill_content_id or f"sha256:{bill_hash}",
+                                                  bill_hash), period.hourly_kwh)
             outcome = await ledger.record_emissions(request, detail)
             results.append({"record": outcome.record, "replayed": outcome.replayed})
             print(f"  {period.start:%Y-%m-%d}..{period.end:%Y-%m-%d}: record {outcome.record_id}"
@@ -264,6 +264,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("--hash", help="SHA-256 hex of the canonical record detail")
     verify.add_argument("--detail", type=Path, help="the record detail JSON; hashed in canonical form")
     verify.set_defaults(handler=_verify_record)
+
+    from emissions.cli import ledger_verify_cmd  # a dev peer's ledger on disk, offline: no --profile
+
+    ledger_verify_cmd.add_parser(commands)
 
     package = commands.add_parser("package-chaincode", help="build the CCaaS package and print its package id")
     package.add_argument("--label", default="emissions_1.0")

@@ -51,6 +51,7 @@ from emissions.stack.ledger_network import AUDITOR_ORGS, VERIFIER_ORG, LedgerLay
 from controllers.utility.service import UtilityConfig, UtilityService
 from controllers.utility.service import build_app as utility_app
 from controllers.verifier import EmissionsVerifier, VerifierService
+from controllers.verifier.proofs import ProofChecker
 from controllers.verifier import build_app as verifier_app
 from controllers.workflow import WorkflowStore
 
@@ -190,7 +191,10 @@ class EmbeddedStack:
                           specs["customer"].controller_port, self.config.wallet_pages_port)
         await self.wallets.start()
 
-        self.verifier = VerifierService(EmissionsVerifier(await self._admin("verifier"), verifier_ledger),
+        # Proofs handed over directly are checked in worker processes, never by the verifier's agent
+        # (see controllers.verifier.proofs); the workers start with the stack, in the background.
+        proofs = await self._exit.enter_async_context(ProofChecker(workers=2))
+        self.verifier = VerifierService(EmissionsVerifier(await self._admin("verifier"), verifier_ledger, proofs),
                                         self._store(self.data_dir / "verifier" / "workflow.sqlite3"))
         self.verifier_key = _stored_secret(self.data_dir / "verifier" / "operator.key")
         await self._serve(verifier_app(self.verifier, specs["verifier"].webhook_secret, self.verifier_key),

@@ -23,6 +23,8 @@ class CommitTracker:
         # Both this check and `committed` run on the event loop, so no commit slips between them.
         record = self._ledger.transaction(tx_id)
         if record is not None:
+            # Read back from disk, so checked against its block's filter (LedgerCorrupt if not).
+            self._ledger.block(record.block_number)
             return record
         future: asyncio.Future[TxRecord] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(tx_id, []).append(future)

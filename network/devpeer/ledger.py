@@ -9,20 +9,64 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fabric_protos.common import common_pb2
 
 from network.devpeer.blocks import header_hash
+from network.devpeer.integrity import ChainBreak, read_block, walk_chain
 
-__all__ = ["Ledger", "LedgerError", "Version", "StateValue", "HistoryEntry", "BlockUpdates", "TxRecord"]
+__all__ = ["Ledger", "LedgerError", "LedgerCorrupt", "Version", "StateValue", "HistoryEntry", "BlockUpdates", "TxRecord",
+           "verify_ledger_file"]
 
 Version = tuple[int, int]  # (block number, transaction number inside the block)
 
 
 class LedgerError(RuntimeError):
     """The ledger on disk is inconsistent or does not belong to this channel."""
+
+
+class LedgerCorrupt(LedgerError):
+    """A stored block, or the index beside it, no longer agrees with the chain: never serve it."""
+
+    def __init__(self, path: Path, problem: object) -> None:
+        super().__init__(f"ledger at {path} is corrupt: {problem}; restore it from a backup or another peer")
+
+
+Progress = Callable[[int, int], None]
+
+
+def _checked(path: Path, check: Callable[[], object]):
+    try:
+        return check()
+    except ChainBreak as exc:
+        raise LedgerCorrupt(path, exc) from None
+    except sqlite3.OperationalError:
+        raise  # locked, missing table: not a damaged file
+    except sqlite3.DatabaseError as exc:  # "database disk image is malformed" and the like
+        raise LedgerCorrupt(path, f"SQLite cannot read it ({exc})") from None
+
+
+def verify_ledger_file(path: Path, progress: Progress | None = None) -> int:
+    """Check a ledger file read-only (a running peer may be serving it); returns its block count."""
+    path = Path(path)
+    if not path.is_file():
+        raise LedgerError(f"no dev peer ledger at {path}")
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+
+    def verify() -> int:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'blocks'").fetchone() is None:
+            raise LedgerError(f"{path} is not a dev peer ledger (it has no blocks table)")
+        return walk_chain(conn, progress)
+
+    try:
+        return _checked(path, verify)
+    except sqlite3.OperationalError as exc:
+        raise LedgerError(f"cannot read the ledger at {path}: {exc}") from None
+    finally:
+        conn.close()
 
 
 @dataclass(frozen=True)
@@ -104,14 +148,17 @@ class Ledger:
         self.channel = channel
         self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _checked(self.path, self._open)
+
+    def _open(self) -> None:
         conn = self._conn()
         conn.executescript(_SCHEMA)
         row = conn.execute("SELECT value FROM meta WHERE name = 'channel'").fetchone()
         if row is None:
             with conn:
-                conn.execute("INSERT INTO meta VALUES ('channel', ?)", (channel,))
-        elif row[0] != channel:
-            raise LedgerError(f"ledger {self.path} belongs to channel {row[0]!r}, not {channel!r}")
+                conn.execute("INSERT INTO meta VALUES ('channel', ?)", (self.channel,))
+        elif row[0] != self.channel:
+            raise LedgerError(f"ledger {self.path} belongs to channel {row[0]!r}, not {self.channel!r}")
         self._height, self._last_hash = self._read_tip(conn)
 
     def _conn(self) -> sqlite3.Connection:
@@ -147,34 +194,21 @@ class Ledger:
         return self._last_hash
 
     def block(self, number: int) -> common_pb2.Block | None:
-        row = self._conn().execute("SELECT block FROM blocks WHERE number = ?", (number,)).fetchone()
-        if row is None:
-            return None
-        return common_pb2.Block.FromString(row[0])
+        """The stored block, checked again as it is read back: corruption after start is refused
+        (LedgerCorrupt), not served."""
+        block = _checked(self.path, lambda: read_block(self._conn(), number))
+        if block is None and 0 <= number < self._height:
+            raise LedgerCorrupt(self.path, f"block {number} is missing")  # below the height: it was committed
+        return block
 
     def transaction(self, tx_id: str) -> TxRecord | None:
         row = self._conn().execute("SELECT block, tx, code FROM txs WHERE tx_id = ?", (tx_id,)).fetchone()
         return None if row is None else TxRecord(*row)
 
-    def verify_chain(self) -> int:
-        """Re-hash every block: header links and data hashes. Returns the height checked."""
-        from network.devpeer.blocks import data_hash
-
-        previous = b""
-        count = 0
-        for number, stored_hash, raw in self._conn().execute("SELECT number, hash, block FROM blocks ORDER BY number"):
-            block = common_pb2.Block.FromString(raw)
-            if number != count or block.header.number != number:
-                raise LedgerError(f"block numbering breaks at {number}")
-            if block.header.previous_hash != previous:
-                raise LedgerError(f"block {number} does not link to the hash of block {number - 1}")
-            if block.header.data_hash != data_hash(list(block.data.data)):
-                raise LedgerError(f"block {number} data hash does not match its data")
-            previous = header_hash(block.header)
-            if previous != stored_hash:
-                raise LedgerError(f"block {number} stored hash is wrong")
-            count += 1
-        return count
+    def verify_chain(self, progress: Progress | None = None) -> int:
+        """Check every block (numbering, links, data hashes, stored hashes, transaction filters
+        against the index); LedgerCorrupt names the first block that fails. Returns the height."""
+        return _checked(self.path, lambda: walk_chain(self._conn(), progress))
 
     # -- world state ---------------------------------------------------------------------------
     def get_state(self, ns: str, key: str) -> StateValue | None:

@@ -13,6 +13,7 @@ from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 
 from network.devpeer.endorsement import EndorsementFailure, OrgPeer, Simulation
 from network.devpeer.errors import GatewayError, detail
+from network.devpeer.ledger import LedgerCorrupt
 from network.devpeer.membership import WRITER_ROLES, Member, MemberError
 from network.devpeer.ordering import OrdererUnavailable
 from network.devpeer.policy import PolicyError, Signer, evaluate, plan_orgs
@@ -214,7 +215,10 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
             self._signed_reader(request.request, request.signature, inner.identity)
             if not inner.transaction_id:
                 raise GatewayError(Code.INVALID_ARGUMENT, "a transaction id is required")
-            record = await self._peer.commits.wait(inner.transaction_id)
+            try:
+                record = await self._peer.commits.wait(inner.transaction_id)
+            except LedgerCorrupt as exc:
+                raise _refused(exc) from exc
             return gateway_pb2.CommitStatusResponse(result=record.code, block_number=record.block_number)
         except GatewayError as exc:
             await exc.abort(context)
@@ -234,7 +238,11 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
         ledger = self._peer.ledger
         while True:
             while number < ledger.height:
-                block = ledger.block(number)
+                try:
+                    block = ledger.block(number)
+                except LedgerCorrupt as exc:
+                    await _refused(exc).abort(context)
+                    return
                 events = [
                     event
                     for index, _, event in block_events(block)
@@ -261,6 +269,12 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
         if which == "newest":
             return max(ledger.height - 1, 0), None
         return ledger.height, None
+
+
+def _refused(exc: LedgerCorrupt) -> GatewayError:
+    # What Fabric's gateway answers when its ledger cannot give a block back.
+    log.error("%s", exc)
+    return GatewayError(Code.UNAVAILABLE, str(exc))
 
 
 def _unpack(message_type, data: bytes, what: str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -81,6 +82,28 @@ async def test_unknown_context_is_refused_not_fetched(agent_network):
     # ACA-Py answers with a bare 500; the plugin's reason is in the agent's log.
     log = agent_network.running["verifier"].log_path.read_text()
     assert f"JSON-LD context {unknown} is not served offline by this agent" in log
+
+
+async def test_a_did_web_issuer_is_not_resolved(agent_network):
+    """SSRF through DIDComm: a holder may present a credential naming any issuer; the agent that
+    verifies it must not connect to what a did:web names, and must not tell open ports from closed."""
+    connections = []
+    listener = await asyncio.start_server(lambda r, w: connections.append(w.close()), "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        async with agent_network.admin("auditor") as auditor, agent_network.admin("verifier") as verifier:
+            issuer = await auditor.create_did_key()
+            vc = await auditor.vc_issue(_credential(issuer.did, [CONTEXT_URL], EMISSIONS_SUBJECT))
+            forged = {**vc, "issuer": f"did:web:127.0.0.1%3A{port}",
+                      "proof": {**vc["proof"], "verificationMethod": f"did:web:127.0.0.1%3A{port}#key-1"}}
+            try:
+                assert (await verifier.vc_verify(forged))["verified"] is False
+            except AdminApiError as refused:  # ACA-Py may answer the loader's refusal as an error
+                assert str(port) not in refused.message
+            await asyncio.sleep(0.3)
+    finally:
+        listener.close()
+    assert connections == []
 
 
 async def test_undefined_claim_is_refused(agent_network):

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from controllers.challenges import ChallengeRefused, ChallengesExhausted
 from controllers.consent import (
     AgentVerdict,
     ChallengeBook,
@@ -140,13 +141,22 @@ def test_challenges_are_single_use_and_expire():
     book = ChallengeBook(ttl=timedelta(minutes=5))
     first, _ = book.issue(NOW)
     book.consume(first, NOW)
-    with pytest.raises(ConsentRejected, match="already used"):
+    with pytest.raises(ChallengeRefused, match="already used"):
         book.consume(first, NOW)
     late, _ = book.issue(NOW)
-    with pytest.raises(ConsentRejected, match="expired"):
+    with pytest.raises(ChallengeRefused, match="expired"):
         book.consume(late, NOW + timedelta(minutes=6))
-    with pytest.raises(ConsentRejected, match="unknown"):
+    with pytest.raises(ChallengeRefused, match="unknown"):
         book.consume("made-up", NOW)
+
+
+def test_open_challenges_are_bounded():
+    book = ChallengeBook(ttl=timedelta(minutes=5), max_open=2)
+    book.issue(NOW)
+    book.issue(NOW)
+    with pytest.raises(ChallengesExhausted):
+        book.issue(NOW)
+    assert book.issue(NOW + timedelta(minutes=11))  # the expired ones were let go
 
 
 def test_key_agreement_key_is_private_and_stable(tmp_path):

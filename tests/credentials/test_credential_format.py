@@ -17,14 +17,14 @@ from controllers.issuance.progress import ProgressBar
 from controllers.verifier import Check, Verdict
 
 RID = "ab" * 32
-DETAIL = {"record_id": RID, "customer_did": "did:key:z6MkCustomer", "account_id": "ACCT-1", "service_point_id": "SP-1",
+DETAIL = {"record_id": RID, "salt": "5a" * 16, "customer_did": "did:key:z6MkCustomer", "account_id": "ACCT-1",
+          "service_point_id": "SP-1", "bill": {"format": "espi-atom+xml", "content_id": "bafkreiabc", "sha256": "c" * 64},
           "emissions": {"kwh": "600.5", "location": {"method": "subregion", "source": "eGRID2023 subregion CAMX",
                                                      "factor": {"co2e_kg_per_kwh": "0.19504"}, "emissions": {"co2e_t": "0.117123"}},
                         "market": {"factor": {"co2e_kg_per_kwh": "0.19504"}, "emissions": {"co2e_t": "0.117123"}}}}
 RECORD = {"record_id": RID, "recorded_at": "2025-03-01T10:00:00.5Z", "utility_id": 14328,
           "period_start": "2024-01-01T08:00:00Z", "period_end": "2024-02-01T08:00:00Z", "edition": "eGRID2023",
-          "location": {"co2e_t": "0.117123"}, "market": {"co2e_t": "0.117123"}, "bill_content_id": "bafkreiabc",
-          "bill_hash": "c" * 64}
+          "detail_hash": "d" * 64}
 ANCHOR = LedgerAnchor("utilityemissions", "emissions", RID, "f" * 64, 7)
 
 

@@ -4,6 +4,7 @@ DIDComm, verified over DIDComm; the customer's bill decrypts to the hash in its 
 from __future__ import annotations
 
 from custody import BillCustody
+from controllers.ledger import detail_hash
 from credentials import read_emissions_credential
 from controllers.verifier.request import await_verdicts, request_credential
 
@@ -28,7 +29,8 @@ async def test_happy_path_issue_then_verify_over_didcomm(ledger_world):
     assert claims.subject == world.parties.customer_did
     assert claims.anchor.block_number > 0 and claims.kwh == issued[1].kwh
     record = await world.verifier_ledger.get_record(wanted)
-    assert (record["location"]["co2e_t"], record["tx_id"]) == (claims.location_tco2e, claims.anchor.transaction_id)
+    assert (record["detail_hash"], record["tx_id"]) == (detail_hash(claims.record_detail), claims.anchor.transaction_id)
+    assert claims.location_tco2e == claims.record_detail["emissions"]["location"]["emissions"]["co2e_t"]
 
 
 async def test_customer_decrypts_its_bill_and_the_hash_matches(ledger_world):

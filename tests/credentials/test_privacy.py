@@ -1,6 +1,7 @@
 """No personal data on the public side of the ledger: public state, its history, private data
 hashes, blocks (which carry every transaction and its events) and the event stream are scanned for
-the customer's DID, account, service point and each period's kWh after a full issuance."""
+the customer's DID, account, service point, each period's kWh and tCO2e, and the bill's id and hash
+after a full issuance."""
 
 from __future__ import annotations
 
@@ -40,8 +41,10 @@ async def test_no_personal_data_in_public_state_blocks_or_events(ledger_world):
     bill = world.bill(account="ACCT-9988-7766")
     async with Holder(world.customer_admin).running():
         issued = await world.issuer().issue_bill(bill)
+    claims = [read_emissions_credential(c.credential) for c in issued]
     secrets = {bill.customer_did, bill.account_id, bill.service_point_id,
-               *(read_emissions_credential(c.credential).kwh for c in issued)}
+               *(figure for c in claims for figure in (c.kwh, c.location_tco2e, c.market_tco2e, c.bill_sha256,
+                                                      c.bill_content_id))}
     db = sqlite3.connect(world.layout.peer_data / "ledger.sqlite")
     try:
         scanned = 0

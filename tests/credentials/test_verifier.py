@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from credentials import read_emissions_credential
-from controllers.ledger import CustomerDetail, RecordRequest
+from controllers.ledger import BillReference, CustomerDetail, RecordRequest
 from controllers.ledger import open_ledger
 from controllers.verifier.request import await_verdicts, request_credential
 from controllers.verifier.verdict import ERROR, REJECTED, VERIFIED
@@ -98,10 +98,10 @@ async def test_superseded_record_is_rejected(ledger_world, issued):
     record = await world.auditor_ledger.get_record(old.anchor.record_id)
     correction = RecordRequest(
         utility_id=record["utility_id"], period_start=datetime.fromisoformat(record["period_start"]),
-        period_end=datetime.fromisoformat(record["period_end"]), bill_format="espi-atom+xml",
-        bill_content_id=record["bill_content_id"], bill_hash="e" * 64, edition="eGRID2023",
+        period_end=datetime.fromisoformat(record["period_end"]), edition="eGRID2023",
         auditor_did=world.parties.auditor_dids["Auditor1MSP"], supersedes=old.anchor.record_id)
-    detail = CustomerDetail(old.subject, old.account_id, old.service_point_id, kwh=__import__("decimal").Decimal("999"))
+    detail = CustomerDetail(old.subject, old.account_id, old.service_point_id, kwh=__import__("decimal").Decimal("999"),
+                            bill=BillReference("espi-atom+xml", old.bill_content_id, "e" * 64))
     await world.auditor_ledger.client.record_emissions(correction, detail)
     verdict = await world.verifier().check_credential(issued[0].credential)
     assert verdict.status == REJECTED

@@ -30,6 +30,7 @@ from controllers.ledger import AuditorSpec
 from emissions.stack.governance import prepare_ledger
 from emissions.stack.ledger_network import AUDITOR_ORGS, VERIFIER_ORG, LedgerLayout
 from controllers.verifier.checks import EmissionsVerifier
+from controllers.verifier.proofs import ProofChecker
 from controllers.ledger import LedgerSession, open_ledger
 from controllers.workflow import WorkflowStore
 from network.devpeer import DevPeer
@@ -90,6 +91,7 @@ class LedgerWorld:
     custody: BillCustody
     store: WorkflowStore
     recipients: list[Recipient]
+    proofs: ProofChecker
     hooks: dict[str, WebhookReceiver] = dataclasses.field(default_factory=dict)  # role -> its agent's webhooks
 
     def waiter(self, role: str) -> ExchangeWaiter:
@@ -103,7 +105,7 @@ class LedgerWorld:
                                waiter=self.waiter("auditor"))
 
     def verifier(self, ledger: LedgerSession | None = None) -> EmissionsVerifier:
-        return EmissionsVerifier(self.verifier_admin, ledger or self.verifier_ledger)
+        return EmissionsVerifier(self.verifier_admin, ledger or self.verifier_ledger, self.proofs)
 
     def bill(self, bill_id: str = "bill-1", *, account: str = "ACCT-3141-5926", days: int = 90, seed: int = 11,
              start: date = date(2024, 1, 1)) -> ConsentedBill:
@@ -137,8 +139,10 @@ async def ledger_world_without_webhooks(agent_network, parties, tmp_path) -> Asy
             stack.callback(store.close)
             recipients = [Recipient.of(a["msp_id"], a["key_agreement_key"])
                           for a in await auditor_ledger.client.list_auditors("active")]
+            proofs = ProofChecker(workers=2)  # its workers start on first use: most tests never need them
+            stack.push_async_callback(proofs.close)
             yield LedgerWorld(agent_network, parties, peer, layout, tmp_path, *admins, auditor_ledger, verifier_ledger,
-                              BillCustody(LocalContentStore(tmp_path / "bills")), store, recipients)
+                              BillCustody(LocalContentStore(tmp_path / "bills")), store, recipients, proofs)
     finally:
         await peer.stop()
 

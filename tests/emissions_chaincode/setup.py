@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from controllers.ledger import AuditorSpec, CustomerDetail, RecordRequest
+from controllers.ledger import AuditorSpec, BillReference, CustomerDetail, RecordRequest
 
 from testkit.ledger import AUDITORS, PGE, LedgerNetwork, small_edition
 
@@ -52,7 +52,6 @@ async def governed_with_factors(network: LedgerNetwork) -> None:
 def record_request(**changes) -> RecordRequest:
     values = dict(
         utility_id=PGE, period_start=datetime(2024, 1, 1, tzinfo=UTC), period_end=datetime(2024, 2, 1, tzinfo=UTC),
-        bill_format="espi-atom+xml", bill_content_id="sha256:" + "c" * 64, bill_hash="b" * 64,
         edition="eGRID2023", auditor_did=DIDS["Auditor1MSP"],
     )
     values.update(changes)
@@ -64,7 +63,10 @@ ACCOUNT = "ACCT-0042-7781"
 SERVICE_POINT = "SP-99-1234"
 
 
-def customer(kwh: str = "1234.567", **changes) -> CustomerDetail:
-    values = dict(customer_did=CUSTOMER_DID, account_id=ACCOUNT, service_point_id=SERVICE_POINT, kwh=Decimal(kwh))
+def customer(kwh: str = "1234.567", *, bill_hash: str = "b" * 64, **changes) -> CustomerDetail:
+    """The private detail; `bill_hash` names the bill (a repeat with the same period and bill is a replay)."""
+    bill = BillReference("espi-atom+xml", "sha256:" + "c" * 64, bill_hash)
+    values = dict(customer_did=CUSTOMER_DID, account_id=ACCOUNT, service_point_id=SERVICE_POINT, kwh=Decimal(kwh),
+                  bill=bill)
     values.update(changes)
     return CustomerDetail(**values)

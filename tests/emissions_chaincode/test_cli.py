@@ -110,12 +110,13 @@ def test_cli_loads_factors_registers_records_and_verifies(devpeer, crypto, tmp_p
     assert code == 0, err
     [result] = json.loads(out)
     record_id = result["record"]["record_id"]
-    assert result["record"]["location"]["source"] == "eGRID2023 subregion CAMX"
+    assert "location" not in result["record"]  # figures are private
 
     code, out, _ = run(monkeypatch, capsys, "ledger", "--profile", str(p["Auditor2MSP-User1"]), "get-record",
                        record_id, "--detail")
     detail = json.loads(out)["detail"]
     assert detail["account_id"] == "ACCT-77"
+    assert detail["emissions"]["location"]["source"] == "eGRID2023 subregion CAMX"
     detail_file = tmp_path / "detail.json"
     detail_file.write_text(json.dumps(detail, indent=4))  # any formatting: it is hashed canonically
     code, out, _ = run(monkeypatch, capsys, "ledger", "--profile", str(p["VerifierMSP-User1"]), "verify-record",

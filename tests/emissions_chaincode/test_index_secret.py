@@ -72,7 +72,7 @@ async def test_index_key_is_unguessable_and_the_secret_stays_private(network):
     for guess in plain_hashes():
         for form in forms(guess):
             assert form not in public, "a plain hash of the customer's identifiers is linkable on the ledger"
-    hmac_key = index_secret.customer_key(INDEX_SECRET, CUSTOMER_DID, ACCOUNT, SERVICE_POINT)
+    hmac_key = index_secret.customer_key(INDEX_SECRET, CUSTOMER_DID, ACCOUNT, SERVICE_POINT, "2024-01")
     text, composite, digest, digest_hex = forms(hmac_key)
     assert text not in public and composite not in public
     # Expected: the rwset carries SHA-256 of the HMAC index key (unguessable without the secret).
@@ -111,9 +111,10 @@ async def test_record_emissions_refuses_to_run_without_the_secret():
 
 
 def test_customer_key_depends_on_the_secret_and_every_part():
-    base = index_secret.customer_key(INDEX_SECRET, "did:key:a", "acct", "sp")
-    assert base != index_secret.customer_key(bytes(32), "did:key:a", "acct", "sp")
-    assert base != index_secret.customer_key(INDEX_SECRET, "did:key:a", "acc", "tsp")  # length-prefixed parts
+    base = index_secret.customer_key(INDEX_SECRET, "did:key:a", "acct", "sp", "2024-01")
+    assert base != index_secret.customer_key(bytes(32), "did:key:a", "acct", "sp", "2024-01")
+    assert base != index_secret.customer_key(INDEX_SECRET, "did:key:a", "acc", "tsp", "2024-01")  # length-prefixed parts
+    assert base != index_secret.customer_key(INDEX_SECRET, "did:key:a", "acct", "sp", "2024-02")  # a key per month
     assert len(base) == 64
 
 

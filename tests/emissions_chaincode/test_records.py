@@ -51,16 +51,19 @@ def endorsers_of(peer, block_number: int, tx_number: int) -> list[str]:
     return sorted(identities_pb2.SerializedIdentity.FromString(e.endorser).mspid for e in action.action.endorsements)
 
 
+PUBLIC_FIELDS = {"record_id", "tx_id", "recorded_at", "utility_id", "period_start", "period_end", "year", "scope",
+                 "edition", "auditor_msp", "auditor_did", "detail_hash", "status", "supersedes", "superseded_by"}
+
+
 async def test_record_is_computed_on_the_ledger_by_both_auditor_orgs(ready):
     async with ready.client() as client:
         outcome = await client.record_emissions(record_request(), customer())
-    record = outcome.record
+        detail = await client.get_record_detail(outcome.record_id)
+    record, emissions = outcome.record, detail["emissions"]
     expected = expected_emissions("1234.567", datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC))
     assert not outcome.replayed
-    assert record["location"]["co2e_t"] == str(expected.location.masses.co2e_t)
-    assert record["market"]["co2e_t"] == str(expected.market.masses.co2e_t)
-    assert record["location"]["method"] == "subregion" and record["location"]["source"] == "eGRID2023 subregion CAMX"
-    assert record["market"]["fallback"] is True
+    assert emissions == expected.to_json_dict()
+    assert emissions["location"]["source"] == "eGRID2023 subregion CAMX" and emissions["market"]["fallback"] is True
     assert (record["auditor_msp"], record["auditor_did"], record["status"]) == ("Auditor1MSP", DIDS["Auditor1MSP"], "active")
     # Determinism: the transaction committed with one endorsement per auditor org, which the
     # gateway only assembles when both orgs' ProposalResponsePayloads were byte-identical.
@@ -69,18 +72,34 @@ async def test_record_is_computed_on_the_ledger_by_both_auditor_orgs(ready):
     assert endorsers_of(ready.peer, tx.block_number, tx.tx_number) == ["Auditor1MSP", "Auditor2MSP"]
 
 
-async def test_private_detail_hash_verifies_for_a_non_member_org(ready):
+async def test_the_public_record_carries_no_figure_and_no_bill_reference(ready):
+    async with ready.client() as client:
+        outcome = await client.record_emissions(record_request(), customer())
+        detail = await client.get_record_detail(outcome.record_id)
+    assert set(outcome.record) == PUBLIC_FIELDS
+    assert (outcome.record["scope"], outcome.record["year"]) == (2, 2024)
+    assert outcome.record["detail_hash"] == detail_hash(detail)  # the salted detail stands for the figures
+    assert detail["bill"] == {"format": "espi-atom+xml", "content_id": "sha256:" + "c" * 64, "sha256": "b" * 64}
+
+
+async def test_private_detail_hash_verifies_only_with_the_salt(ready):
+    salt = "5a" * 16
     async with ready.client() as auditor:
-        outcome = await auditor.record_emissions(record_request(), customer())
+        outcome = await auditor.record_emissions(record_request(), customer(salt=salt))
         detail = await auditor.get_record_detail(outcome.record_id)
     assert (detail["customer_did"], detail["account_id"], detail["emissions"]["kwh"]) == (CUSTOMER_DID, ACCOUNT, "1234.567")
     expected = expected_emissions("1234.567", datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC))
-    rebuilt = {"record_id": outcome.record_id, "customer_did": CUSTOMER_DID, "account_id": ACCOUNT,
-               "service_point_id": SERVICE_POINT, "emissions": expected.to_json_dict()}
+    rebuilt = {"record_id": outcome.record_id, "salt": salt, "customer_did": CUSTOMER_DID, "account_id": ACCOUNT,
+               "service_point_id": SERVICE_POINT, "factor_reason": detail["factor_reason"],
+               "bill": {"format": "espi-atom+xml", "content_id": "sha256:" + "c" * 64, "sha256": "b" * 64},
+               "emissions": expected.to_json_dict()}
     assert detail_hash(rebuilt) == detail_hash(detail)
     async with ready.client("VerifierMSP") as verifier:
         verdict = await verifier.verify_record(outcome.record_id, detail_hash(rebuilt))
         assert verdict["matches"] is True and verdict["status"] == "active"
+        # Someone who knows everything but the salt cannot confirm a guess, not even the right one.
+        for guess in ({k: v for k, v in rebuilt.items() if k != "salt"}, {**rebuilt, "salt": "5b" * 16}):
+            assert (await verifier.verify_record(outcome.record_id, detail_hash(guess)))["matches"] is False
         tampered = {**rebuilt, "account_id": "ACCT-other"}
         assert (await verifier.verify_record(outcome.record_id, detail_hash(tampered)))["matches"] is False
         with pytest.raises(LedgerError, match="does not have read access permission on privatedata"):
@@ -100,23 +119,23 @@ async def test_overlap_is_rejected_unless_superseding(ready):
     async with ready.client() as client:
         old = await client.record_emissions(record_request(), customer())
         overlapping = record_request(period_start=datetime(2024, 1, 15, tzinfo=UTC),
-                                     period_end=datetime(2024, 2, 15, tzinfo=UTC), bill_hash="d" * 64)
+                                     period_end=datetime(2024, 2, 15, tzinfo=UTC))
         with pytest.raises(LedgerError, match=f"the period overlaps record {old.record_id} of the same customer"):
-            await client.record_emissions(overlapping, customer())
+            await client.record_emissions(overlapping, customer(bill_hash="d" * 64))
         # Another account of the same customer does not clash.
-        other = await client.record_emissions(overlapping, customer(account_id="ACCT-0042-9999"))
+        other = await client.record_emissions(overlapping, customer(account_id="ACCT-0042-9999", bill_hash="d" * 64))
         assert not other.replayed
         with pytest.raises(LedgerError, match="is not an active record of this customer and account"):
-            await client.record_emissions(record_request(bill_hash="e" * 64, supersedes=other.record_id), customer())
-        corrected = await client.record_emissions(record_request(bill_hash="e" * 64, supersedes=old.record_id),
-                                                  customer("1300"))
+            await client.record_emissions(record_request(supersedes=other.record_id), customer(bill_hash="e" * 64))
+        corrected = await client.record_emissions(record_request(supersedes=old.record_id),
+                                                  customer("1300", bill_hash="e" * 64))
         old_now = await client.get_record(old.record_id)
         assert (old_now["status"], old_now["superseded_by"]) == ("superseded", corrected.record_id)
         assert corrected.record["supersedes"] == old.record_id
         history = await client.record_history(old.record_id)
         assert [h["record"]["status"] for h in history] == ["superseded", "active"]
         with pytest.raises(LedgerError, match="is not an active record"):
-            await client.record_emissions(record_request(bill_hash="f" * 64, supersedes=old.record_id), customer())
+            await client.record_emissions(record_request(supersedes=old.record_id), customer(bill_hash="f" * 64))
 
 
 @pytest.mark.parametrize(("request_changes", "detail_changes", "message"), [
@@ -127,7 +146,9 @@ async def test_overlap_is_rejected_unless_superseding(ready):
     ({"period_start": datetime(2022, 1, 1, tzinfo=UTC), "period_end": datetime(2022, 2, 1, tzinfo=UTC)}, {},
      "edition 'eGRID2023' describes 2023, after the period's year 2022"),
     ({"auditor_did": DIDS["Auditor2MSP"]}, {}, "is not a registered DID of auditor org Auditor1MSP"),
-    ({"bill_hash": "XYZ"}, {}, "bill_hash must be a SHA-256 digest"),
+    ({}, {"bill_hash": "XYZ"}, "bill_hash must be a SHA-256 digest"),
+    ({}, {"salt": "ab" * 8}, "salt must be 32 to 128 lower-case hex digits"),
+    ({"period_end": datetime(2025, 3, 1, tzinfo=UTC)}, {}, "the period is 425 days long"),
     ({}, {"customer_did": "alice"}, "customer_did must be a DID"),
 ])
 async def test_each_bad_request_is_rejected_with_its_reason(ready, request_changes, detail_changes, message):
@@ -170,8 +191,8 @@ async def test_query_by_utility_and_period_pages(ready):
         ids = []
         for month in range(1, 6):
             request = record_request(period_start=datetime(2024, month, 1, tzinfo=UTC),
-                                     period_end=datetime(2024, month + 1, 1, tzinfo=UTC), bill_hash=f"{month:x}" * 64)
-            ids.append((await client.record_emissions(request, customer(str(100 * month)))).record_id)
+                                     period_end=datetime(2024, month + 1, 1, tzinfo=UTC))
+            ids.append((await client.record_emissions(request, customer(str(100 * month), bill_hash=f"{month:x}" * 64))).record_id)
         frm, to = datetime(2024, 2, 10, tzinfo=UTC), datetime(2024, 5, 1, tzinfo=UTC)
         first = await client.query_records(PGE, frm, to, page_size=2)
         second = await client.query_records(PGE, frm, to, page_size=2, bookmark=first["bookmark"])
@@ -187,8 +208,8 @@ async def test_event_and_public_ledger_hold_no_personal_data(ready, tmp_path):
     height = ready.peer.ledger.height
     async with ready.client() as client:
         outcome = await client.record_emissions(record_request(), customer("98765.4321"))
-        await client.record_emissions(record_request(bill_hash="9" * 64, supersedes=outcome.record_id),
-                                      customer("98765.4322"))
+        await client.record_emissions(record_request(supersedes=outcome.record_id),
+                                      customer("98765.4322", bill_hash="9" * 64))
     member = load_msp(ready.profile("VerifierMSP").msp_dir, "VerifierMSP")
     channel = create_channel(ready.peer.address)
     try:

@@ -32,8 +32,11 @@ def monthly_vc(year: int, month: int, kwh: str, location: str, market: str | Non
     ny, nm = _next_month(year, month)
     start, end = f"{year}-{month:02d}-01T08:00:00Z", f"{ny}-{nm:02d}-01T08:00:00Z"
     location_source = "eGRID2023 subregion CAMX"
+    bill = {"format": "espi-atom+xml", "content_id": "bafkrei" + record_id[:20],
+            "sha256": hashlib.sha256(record_id.encode()).hexdigest()}
     detail = {
-        "record_id": record_id, "customer_did": CUSTOMER, "account_id": account, "service_point_id": service_point,
+        "record_id": record_id, "salt": hashlib.sha256(record_id.encode() + b"salt").hexdigest()[:32],
+        "customer_did": CUSTOMER, "account_id": account, "service_point_id": service_point, "bill": bill,
         "emissions": {
             "start": start, "end": end, "kwh": kwh,
             "location": {"basis": "location", "method": "subregion", "source": location_source, "fallback": False,
@@ -50,8 +53,6 @@ def monthly_vc(year: int, month: int, kwh: str, location: str, market: str | Non
     record = {
         "record_id": record_id, "recorded_at": recorded_at or f"{ny}-{nm:02d}-05T10:00:00Z", "utility_id": utility,
         "period_start": start, "period_end": end, "edition": "eGRID2023",
-        "location": {"co2e_t": location}, "market": {"co2e_t": market},
-        "bill_content_id": "bafkrei" + record_id[:20], "bill_hash": hashlib.sha256(record_id.encode()).hexdigest(),
     }
     anchor = LedgerAnchor("utilityemissions", "emissions", record_id, "f" * 63 + str(month % 10), 7 + month)
     return emissions_credential(issuer_did=AUDITOR, record=record, detail=detail, anchor=anchor)

@@ -26,11 +26,17 @@ def _refuse_float(text: str) -> Any:
     raise ContractError(f"numbers with a fraction must be decimal strings (e.g. \"12.5\"), got {text}")
 
 
-def json_object(text: str, what: str) -> dict[str, Any]:
+def _refuse_float_quietly(text: str) -> Any:
+    raise ContractError("numbers with a fraction must be decimal strings (e.g. \"12.5\")")
+
+
+def json_object(text: str, what: str, *, echo: bool = True) -> dict[str, Any]:
+    """`echo=False` for private data: no value from it appears in an error (errors reach peer logs)."""
+    refuse = _refuse_float if echo else _refuse_float_quietly
     try:
-        value = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_float)
+        value = json.loads(text, parse_float=refuse, parse_constant=refuse)
     except ValueError as exc:
-        raise ContractError(f"{what} is not valid JSON: {exc}") from None
+        raise ContractError(f"{what} is not valid JSON" + (f": {exc}" if echo else "")) from None
     if not isinstance(value, dict):
         raise ContractError(f"{what} must be a JSON object")
     return value
@@ -62,10 +68,11 @@ def check_fields(document: Mapping[str, Any], allowed: set[str], what: str) -> N
         raise ContractError(f"{what}: unknown field(s) {', '.join(unknown)}")
 
 
-def timestamp(value: str, what: str) -> datetime:
+def timestamp(value: str, what: str, *, echo: bool = True) -> datetime:
     """An RFC 3339 time with an explicit offset, as an aware UTC datetime."""
     if not isinstance(value, str) or not _RFC3339.fullmatch(value):
-        raise ContractError(f"{what} must be an RFC 3339 time with a zone, like 2024-01-01T00:00:00Z; got {value!r}")
+        raise ContractError(f"{what} must be an RFC 3339 time with a zone, like 2024-01-01T00:00:00Z"
+                            + (f"; got {value!r}" if echo else ""))
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
@@ -73,9 +80,10 @@ def utc_text(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def sha256_hex(value: str, what: str) -> str:
+def sha256_hex(value: str, what: str, *, echo: bool = True) -> str:
     if not isinstance(value, str) or not _HEX64.fullmatch(value):
-        raise ContractError(f"{what} must be a SHA-256 digest in lower-case hex (64 characters), got {value!r}")
+        raise ContractError(f"{what} must be a SHA-256 digest in lower-case hex (64 characters)"
+                            + (f", got {value!r}" if echo else ""))
     return value
 
 

@@ -56,10 +56,11 @@ async def load(ctx: Context) -> bytes:
     return secret
 
 
-def customer_key(secret: bytes, customer_did: str, account_id: str, service_point_id: str) -> str:
-    """HMAC-SHA256 over length-prefixed parts, so ("a", "bc") and ("ab", "c") differ."""
+def customer_key(secret: bytes, customer_did: str, account_id: str, service_point_id: str, month: str) -> str:
+    """HMAC-SHA256 over length-prefixed parts, so ("a", "bc") and ("ab", "c") differ; one key per
+    customer account and calendar month (see `customer_index`)."""
     mac = hmac.new(secret, _DOMAIN, hashlib.sha256)
-    for part in (customer_did, account_id, service_point_id):
+    for part in (customer_did, account_id, service_point_id, month):
         data = part.encode()
         mac.update(len(data).to_bytes(4, "big") + data)
     return mac.hexdigest()

@@ -1,9 +1,15 @@
 """What RecordEmissions is given: the public request and the private detail from transient data.
 
-Public request (JSON argument): utility_id, period_start, period_end, bill_format,
-bill_content_id, bill_hash, edition, auditor_did, and optionally supersedes (a record id).
+Public request (JSON argument): utility_id, period_start, period_end, edition, auditor_did, and
+optionally supersedes (a record id). Nothing in it is about the customer.
 Transient key "detail" (JSON): customer_did, account_id, service_point_id, kwh (decimal string),
-and optionally hourly: [{"start": RFC 3339, "kwh": decimal string}, ...].
+bill_format, bill_content_id, bill_hash, salt (32-128 lower-case hex digits: at least 128 random
+bits), and optionally hourly: [{"start": RFC 3339, "kwh": decimal string}, ...].
+
+The bill's id and hash are private too: one bill covers several periods, so a public bill hash
+would group a customer's records. The salt makes every private value the ledger hashes
+unguessable (Fabric publishes SHA-256 of each private value): without it, anyone knowing a
+customer's DID and account could test candidate kWh against the public hash.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from chaincode.runtime import ContractError
 
 TRANSIENT_KEY = TRANSIENT_DETAIL
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+:/-]{0,199}")
-_REQUEST_FIELDS = {"utility_id", "period_start", "period_end", "bill_format", "bill_content_id", "bill_hash",
-                   "edition", "auditor_did", "supersedes"}
-_DETAIL_FIELDS = {"customer_did", "account_id", "service_point_id", "kwh", "hourly"}
+_SALT = re.compile(r"[0-9a-f]{32,128}")
+_REQUEST_FIELDS = {"utility_id", "period_start", "period_end", "edition", "auditor_did", "supersedes"}
+_DETAIL_FIELDS = {"customer_did", "account_id", "service_point_id", "kwh", "hourly", "bill_format", "bill_content_id",
+                  "bill_hash", "salt"}
+MAX_PERIOD_DAYS = 400  # a billing period, not a history: bounds the private index buckets one record touches
 
 
 @dataclass(frozen=True)
@@ -31,9 +39,6 @@ class PublicRequest:
     utility_id: int
     start: datetime
     end: datetime
-    bill_format: str
-    bill_content_id: str
-    bill_hash: str
     edition: str
     auditor_did: str
     supersedes: str
@@ -51,12 +56,17 @@ class PrivateDetail:
     service_point_id: str
     kwh: Decimal
     hourly: tuple[tuple[datetime, Decimal], ...]
+    bill_format: str
+    bill_content_id: str
+    bill_hash: str
+    salt: str
 
 
 def _token(document: Mapping[str, object], name: str, what: str) -> str:
+    # Only ever for private (transient) fields: the value is never echoed.
     value = arguments.text(document, name, what)
     if not _TOKEN.fullmatch(value):
-        raise ContractError(f"{what}: {name} must be 1-200 characters of letters, digits and ._+:/-, got {value!r}")
+        raise ContractError(f"{what}: {name} must be 1-200 characters of letters, digits and ._+:/-")
     return value
 
 
@@ -71,12 +81,12 @@ def parse_request(text: str) -> PublicRequest:
     end = arguments.timestamp(arguments.text(document, "period_end", what), "period_end")
     if end <= start:
         raise ContractError(f"period_end {arguments.utc_text(end)} must be after period_start {arguments.utc_text(start)}")
+    if (end - start).days >= MAX_PERIOD_DAYS:
+        raise ContractError(f"the period is {(end - start).days} days long; record each billing period "
+                            f"(at most {MAX_PERIOD_DAYS} days) on its own")
     supersedes = arguments.text(document, "supersedes", what, optional=True)
     return PublicRequest(
         utility_id=utility_id, start=start, end=end,
-        bill_format=_token(document, "bill_format", what),
-        bill_content_id=_token(document, "bill_content_id", what),
-        bill_hash=arguments.sha256_hex(document.get("bill_hash"), "bill_hash"),
         edition=arguments.text(document, "edition", what),
         auditor_did=arguments.did_key(document.get("auditor_did"), "auditor_did"),
         supersedes=arguments.sha256_hex(supersedes, "supersedes") if supersedes else "",
@@ -93,15 +103,25 @@ def parse_detail(transient: Mapping[str, bytes], request: PublicRequest) -> Priv
     except UnicodeDecodeError:
         raise ContractError(f"transient {TRANSIENT_KEY!r} is not UTF-8") from None
     what = f"transient {TRANSIENT_KEY!r}"
-    document = arguments.json_object(text, what)
+    document = arguments.json_object(text, what, echo=False)
     arguments.check_fields(document, _DETAIL_FIELDS, what)
     customer_did = arguments.text(document, "customer_did", what)
     if not customer_did.startswith("did:"):
         raise ContractError(f"{what}: customer_did must be a DID (did:...)")
     kwh = arguments.decimal_text(document.get("kwh"), "kwh", echo=False)
     hourly = _hourly(document.get("hourly", []), request, kwh)
-    return PrivateDetail(customer_did, arguments.text(document, "account_id", what),
-                         arguments.text(document, "service_point_id", what), kwh, hourly)
+    salt = document.get("salt")
+    if not isinstance(salt, str) or not _SALT.fullmatch(salt):
+        raise ContractError(f"{what}: salt must be 32 to 128 lower-case hex digits (at least 128 random bits); "
+                            "it keeps the private data hashes on the ledger unguessable")
+    return PrivateDetail(
+        customer_did, arguments.text(document, "account_id", what), arguments.text(document, "service_point_id", what),
+        kwh, hourly,
+        bill_format=_token(document, "bill_format", what),
+        bill_content_id=_token(document, "bill_content_id", what),
+        bill_hash=arguments.sha256_hex(document.get("bill_hash"), "bill_hash", echo=False),
+        salt=salt,
+    )
 
 
 def _hourly(entries: object, request: PublicRequest, kwh: Decimal) -> tuple[tuple[datetime, Decimal], ...]:
@@ -111,7 +131,7 @@ def _hourly(entries: object, request: PublicRequest, kwh: Decimal) -> tuple[tupl
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or set(entry) != {"start", "kwh"}:
             raise ContractError(f"hourly[{index}] must be an object with start and kwh")
-        start = arguments.timestamp(entry["start"], f"hourly[{index}].start")
+        start = arguments.timestamp(entry["start"], f"hourly[{index}].start", echo=False)
         if not request.start <= start < request.end:
             raise ContractError(f"hourly[{index}] starts outside the period")
         hours.append((start, arguments.decimal_text(entry["kwh"], f"hourly[{index}].kwh", echo=False)))

@@ -1,22 +1,25 @@
 """EmissionsRecords: Scope 2 emissions computed on every endorser and anchored on the channel.
 
 RecordEmissions takes only non-personal data as arguments; the customer DID, account, service
-point and kWh arrive as transient data (see `record_request`). Each endorsing auditor peer looks the
-factors up in the factor registry and runs the project's calculation itself, so the caller cannot
-supply the result and the orgs agree on it byte for byte before it commits.
+point, kWh and the bill's id and hash arrive as transient data with a random salt (see
+`record_request`). Each endorsing auditor peer looks the factors up in the factor registry and runs
+the project's calculation itself, so the caller cannot supply the result and the orgs agree on it
+byte for byte before it commits.
 
 Storage:
-- public `record` (channel state): ids, utility, period, tCO2e location- and market-based with the
-  factor level and source, auditor org and DID, bill content id and hash, status, supersession links;
+- public `record` (channel state): what a non-member needs to check a credential and nothing from
+  which a customer's usage follows: record id, transaction, utility, period, scope, factor edition,
+  auditor org and DID, the detail hash, status and supersession links. No kWh, no CO2e, no factor
+  a record was computed with, no bill reference: tCO2e divided by the utility's public factor gives
+  the kWh back, and a bill hash shared by a bill's periods groups a customer's records;
 - private `detail` (collection emissionsRecordDetails): the canonical JSON document
-  {"record_id", "customer_did", "account_id", "service_point_id", "emissions": PeriodEmissions
-  .to_json_dict()}. The ledger holds SHA-256 of exactly those bytes, which is what VerifyRecord
-  compares: a verifier holding the credential's record detail re-serialises it with canonical_json
-  (sorted keys, no whitespace, UTF-8, decimals as strings) and hashes it;
-- private `customer` index keyed by HMAC-SHA256(index secret; DID, account, service point): the
-  customer's records, for the overlap and idempotency rules. The secret lives only in the
-  collection (see `index_secret`), so the SHA-256 of this key that the public read-write set
-  carries cannot be recomputed from a guessed DID and account.
+  {"record_id", "salt", "customer_did", "account_id", "service_point_id", "bill": {"format",
+  "content_id", "sha256"}, "factor_reason", "emissions": PeriodEmissions.to_json_dict()}. The public
+  record's `detail_hash` and Fabric's private data hash are both SHA-256 of exactly those bytes:
+  VerifyRecord compares a holder's copy with the latter. The salt (in the credential, nowhere
+  public) is what makes the hash unguessable: without it candidate kWh could be tested against it;
+- private `customer` index in month buckets (see `customer_index`): the customer's records, for
+  the overlap and idempotency rules.
 
 The record id is sha256("record" NUL tx_id): unique, the same on every endorser, and unrelated to
 who the customer is.
@@ -29,8 +32,8 @@ from datetime import datetime
 from typing import Any
 
 from chaincode.emissions.calculation import PeriodEmissions, calculate_period
-from chaincode.emissions.canonical import decimal_str
-from chaincode.emissions.contracts import arguments, factor_store, index_secret, state
+from chaincode.emissions.canonical import canonical_json
+from chaincode.emissions.contracts import arguments, customer_index, factor_store, index_secret, state
 from chaincode.emissions.contracts.access import require_client_or_admin
 from chaincode.emissions.contracts.auditors import require_active_auditor
 from chaincode.emissions.contracts.record_request import PrivateDetail, PublicRequest, parse_detail, parse_request
@@ -42,29 +45,28 @@ EVENT = "EmissionsRecorded"
 ACTIVE = "active"
 SUPERSEDED = "superseded"
 MAX_PAGE = 100
+SCOPE = 2  # purchased electricity (GHG Protocol Scope 2)
 
 
 def record_id_for(tx_id: str) -> str:
     return hashlib.sha256(b"record\x00" + tx_id.encode()).hexdigest()
 
 
-def detail_document(record_id: str, detail: PrivateDetail, emissions: PeriodEmissions) -> dict[str, Any]:
+def detail_document(record_id: str, detail: PrivateDetail, emissions: PeriodEmissions, reason: str) -> dict[str, Any]:
     return {
         "record_id": record_id,
+        "salt": detail.salt,
         "customer_did": detail.customer_did,
         "account_id": detail.account_id,
         "service_point_id": detail.service_point_id,
+        "bill": {"format": detail.bill_format, "content_id": detail.bill_content_id, "sha256": detail.bill_hash},
+        "factor_reason": reason,
         "emissions": emissions.to_json_dict(),
     }
 
 
-def public_record(ctx: Context, record_id: str, request: PublicRequest, auditor_msp: str,
-                  emissions: PeriodEmissions, edition: str, reason: str) -> dict[str, Any]:
-    def basis(figures: Any, extra: dict[str, Any]) -> dict[str, Any]:
-        return {"method": figures.method, "source": figures.source, "fallback": figures.fallback,
-                "co2e_lb_per_mwh": decimal_str(figures.co2e_lb_per_mwh),
-                "co2e_t": decimal_str(figures.masses.co2e_t), **extra}
-
+def public_record(ctx: Context, record_id: str, request: PublicRequest, auditor_msp: str, edition: str,
+                  detail_bytes: bytes) -> dict[str, Any]:
     return {
         "record_id": record_id,
         "tx_id": ctx.stub.tx_id,
@@ -73,14 +75,11 @@ def public_record(ctx: Context, record_id: str, request: PublicRequest, auditor_
         "period_start": arguments.utc_text(request.start),
         "period_end": arguments.utc_text(request.end),
         "year": request.year,
+        "scope": SCOPE,
         "edition": edition,
-        "location": basis(emissions.location, {"reason": reason}),
-        "market": basis(emissions.market, {}),
         "auditor_msp": auditor_msp,
         "auditor_did": request.auditor_did,
-        "bill_format": request.bill_format,
-        "bill_content_id": request.bill_content_id,
-        "bill_hash": request.bill_hash,
+        "detail_hash": hashlib.sha256(detail_bytes).hexdigest(),
         "status": ACTIVE,
         "supersedes": request.supersedes or None,
         "superseded_by": None,
@@ -113,14 +112,14 @@ class EmissionsRecords(Contract):
             raise ContractError(f"edition {public.edition!r} describes {meta['year']}, after the period's year "
                                 f"{public.year}; use an edition of that year or earlier")
 
-        index_key = state.key(state.CUSTOMER, index_secret.customer_key(
-            secret, detail.customer_did, detail.account_id, detail.service_point_id))
-        index = await state.get_private_json(ctx, COLLECTION, index_key, "customer index") or {"records": []}
-        replay = self._replay(index, public)
+        buckets: customer_index.Buckets = {}
+        await customer_index.load(ctx, secret, detail, customer_index.months(public.start, public.end), buckets)
+        known = customer_index.entries(buckets)
+        replay = self._replay(known, public, detail)
         if replay is not None:
             existing = await self._record(ctx, replay)
             return state.output({"record": existing, "replayed": True})
-        superseded = self._check_overlap(index, public)
+        superseded = self._check_overlap(known, public)
 
         location, market = await factor_store.resolve(ctx, meta, public.utility_id, public.year)
         try:
@@ -130,20 +129,24 @@ class EmissionsRecords(Contract):
             raise ContractError(str(exc)) from None
 
         record_id = record_id_for(ctx.stub.tx_id)
-        record = public_record(ctx, record_id, public, msp, emissions, meta["edition"], location.reason)
+        detail_bytes = canonical_json(detail_document(record_id, detail, emissions, location.reason))
+        record = public_record(ctx, record_id, public, msp, meta["edition"], detail_bytes)
         await state.put_json(ctx, state.key(state.RECORD, record_id), record)
         await ctx.stub.put_state(
             state.key(state.RECORD_BY_UTILITY, str(public.utility_id), record["period_start"], record_id), record_id)
-        await state.put_private_json(ctx, COLLECTION, state.key(state.DETAIL, record_id),
-                                     detail_document(record_id, detail, emissions))
+        await ctx.stub.put_private_data(COLLECTION, state.key(state.DETAIL, record_id), detail_bytes)
         if superseded is not None:
-            await self._supersede(ctx, superseded, record_id)
-        index["records"] = [
-            {**entry, "status": SUPERSEDED} if entry["record_id"] == superseded else entry
-            for entry in index["records"]
-        ] + [{"record_id": record_id, "start": record["period_start"], "end": record["period_end"],
-              "bill_hash": public.bill_hash, "status": ACTIVE}]
-        await state.put_private_json(ctx, COLLECTION, index_key, index)
+            await self._supersede(ctx, superseded["record_id"], record_id)
+            # Its buckets outside this period too: the old record must read superseded in each.
+            await customer_index.load(ctx, secret, detail, customer_index.months_of(superseded), buckets)
+        entry = {"record_id": record_id, "start": record["period_start"], "end": record["period_end"],
+                 "bill_hash": detail.bill_hash, "status": ACTIVE}
+        for listed in buckets.values():
+            listed[:] = [{**e, "status": SUPERSEDED} if superseded and e["record_id"] == superseded["record_id"] else e
+                         for e in listed]
+        for month in customer_index.months(public.start, public.end):
+            buckets[month].append(entry)
+        await customer_index.save(ctx, secret, detail, buckets)
         ctx.stub.set_event(EVENT, state.output(record))
         return state.output({"record": record, "replayed": False})
 
@@ -226,26 +229,30 @@ class EmissionsRecords(Contract):
         return record
 
     @staticmethod
-    def _replay(index: dict[str, Any], request: PublicRequest) -> str | None:
+    def _replay(known: list[dict[str, Any]], request: PublicRequest, detail: PrivateDetail) -> str | None:
         start, end = arguments.utc_text(request.start), arguments.utc_text(request.end)
-        for entry in index["records"]:
-            if (entry["start"], entry["end"], entry["bill_hash"]) == (start, end, request.bill_hash):
+        for entry in known:
+            if (entry["start"], entry["end"], entry["bill_hash"]) == (start, end, detail.bill_hash):
                 return entry["record_id"]
         return None
 
     @staticmethod
-    def _check_overlap(index: dict[str, Any], request: PublicRequest) -> str | None:
-        """The record this one supersedes (if any), after checking the no-overlap rule."""
-        active = [entry for entry in index["records"] if entry["status"] == ACTIVE]
+    def _check_overlap(known: list[dict[str, Any]], request: PublicRequest) -> dict[str, Any] | None:
+        """The index entry of the record this one supersedes (if any), after checking the
+        no-overlap rule. Only a record sharing a month with this period can be superseded: a
+        correction is for the same period, and the index is searched by month."""
+        active = [entry for entry in known if entry["status"] == ACTIVE]
+        superseded = None
         if request.supersedes:
-            if not any(entry["record_id"] == request.supersedes for entry in active):
+            superseded = next((e for e in active if e["record_id"] == request.supersedes), None)
+            if superseded is None:
                 raise ContractError(f"record {request.supersedes} is not an active record of this customer "
-                                    "and account, so it cannot be superseded")
+                                    "and account in the months of this period, so it cannot be superseded")
         clashes = [e["record_id"] for e in active if _overlaps(e, request.start, request.end) and e["record_id"] != request.supersedes]
         if clashes:
             raise ContractError(f"the period overlaps record {clashes[0]} of the same customer and account; "
                                 "record it as superseding that record, or correct the period")
-        return request.supersedes or None
+        return superseded
 
     async def _supersede(self, ctx: Context, old_id: str, new_id: str) -> None:
         old = await self._record(ctx, old_id)

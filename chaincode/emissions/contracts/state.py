@@ -30,7 +30,7 @@ RECORD_BY_UTILITY = "record-utility"  # [utility_id, period_start, record_id] ->
 # Private (collection emissionsRecordDetails):
 DETAILS_COLLECTION = interface.DETAILS_COLLECTION
 DETAIL = "detail"  # [record_id] -> the private record detail (hashed for VerifyRecord)
-CUSTOMER = "customer"  # [HMAC customer key] -> this customer's records (overlap / idempotency index)
+CUSTOMER = "customer"  # [HMAC customer key of a month] -> this customer's records touching that month (customer_index)
 INDEX_SECRET = "index-secret"  # [] -> the 32-byte HMAC key of the customer index (see index_secret)
 
 
