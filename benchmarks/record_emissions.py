@@ -8,8 +8,9 @@ Setup: crypto for Auditor1MSP/Auditor2MSP, the dev peer as its own process (`emi
 for CCaaS also `emissions chaincode serve` as a process; governance bootstrapped, both auditors
 registered, the full shipped eGRID2023 loaded and sealed (its load time is printed too). Load:
 `--clients` closed-loop clients (submit, await CommitStatus, repeat), each transaction for its
-own customer: records of ONE customer serialise on purpose (each reads and writes that customer's
-private index, so concurrent ones fail MVCC_READ_CONFLICT rather than both passing the overlap check).
+own customer: records of ONE customer that touch a common month serialise on purpose (each reads and
+writes that month's bucket of the customer's private index, so concurrent ones fail MVCC_READ_CONFLICT
+rather than both passing the overlap check).
 committed/s = VALID transactions / wall time from the first submit to the last commit.
 
 Run: .venv/bin/python benchmarks/record_emissions.py [--tx 400] [--clients 16] [--only in-process|ccaas]

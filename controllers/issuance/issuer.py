@@ -10,8 +10,9 @@ safe to repeat: RecordEmissions replays an identical request as the existing rec
 receipt is kept so a bill is deposited once, and an offer already made is followed, not repeated.
 So a controller killed anywhere reruns to the same records and credentials, without duplicates.
 
-A customer's periods go one after another: each RecordEmissions reads and writes that customer's
-private index, so two in one block would fail MVCC validation. Different customers run in parallel.
+A customer's periods go one after another: consecutive billing periods usually touch a common
+month, and each RecordEmissions reads and writes that month's bucket of the customer's private
+index, so two in one block would fail MVCC validation. Different customers run in parallel.
 """
 
 from __future__ import annotations
