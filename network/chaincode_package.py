@@ -18,7 +18,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CcaasConnection", "ChaincodePackage", "PackageError", "build_ccaas_package", "package_id"]
+__all__ = ["CcaasConnection", "ChaincodePackage", "PackageError", "build_ccaas_package", "package_id", "read_pem"]
 
 _LABEL = re.compile(r"^[A-Za-z0-9_.+-]+$")  # Fabric's rule for package labels
 
@@ -47,6 +47,8 @@ class CcaasConnection:
             raise PackageError("tls_required needs root_cert (the PEM of the chaincode server's TLS CA)")
         if self.client_auth_required and not (self.client_key and self.client_cert):
             raise PackageError("client_auth_required needs client_key and client_cert")
+        if self.client_auth_required and not self.tls_required:
+            raise PackageError("client_auth_required needs tls_required: mutual TLS is TLS first")
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -58,6 +60,25 @@ class CcaasConnection:
             "client_key": self.client_key,
             "client_cert": self.client_cert,
         }
+
+
+_PEM_MARKERS = {"certificate": "-----BEGIN CERTIFICATE-----", "private key": "PRIVATE KEY-----"}
+
+
+def read_pem(path: Path, what: str, kind: str) -> str:
+    """The PEM text of `path` for connection.json; `kind` is "certificate" or "private key".
+
+    The peer reads these only when it dials the chaincode server, long after install: a missing
+    file, a DER file or a certificate and key given the wrong way round are refused here instead.
+    """
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not a text file"
+        raise PackageError(f"cannot read {what} {path}: {reason}") from None
+    if "-----BEGIN " not in text or _PEM_MARKERS[kind] not in text:
+        raise PackageError(f"{what} {path} is not a PEM {kind}")
+    return text
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,15 @@ SHIPPED = ["agents", "chaincode", "controllers", "credentials", "custody", "emis
 
 ALLOWED: dict[str, set[str]] = {
     # The chaincode runs inside a peer: nothing of ours but its own runtime.
-    "chaincode.runtime": set(),
+    "network.ports": set(),
+    "chaincode.runtime": {"network.ports"},
     "chaincode.emissions": {"chaincode.runtime"},
     "chaincode.__init__": set(),
     # Fabric plumbing.
     "network.identity": set(),
     "network.msp": {"network.identity"},
     "network.gateway": {"network.identity"},
-    "network.devpeer": {"network.identity", "network.msp", "network.gateway"},
+    "network.devpeer": {"network.identity", "network.msp", "network.gateway", "network.ports"},
     "network.chaincode_package": set(),
     "network.__init__": set(),
     # Libraries.
@@ -58,7 +59,7 @@ ALLOWED: dict[str, set[str]] = {
     # The application: the embedded stack wires the services; the command line drives it.
     "emissions.stack": {"agents", "chaincode.emissions", "controllers.acapy", "controllers.auditor",
                         "controllers.customer", "controllers.issuance", "controllers.ledger", "controllers.utility",
-                        "controllers.verifier", "controllers.workflow", "custody", "network.msp"},
+                        "controllers.verifier", "controllers.workflow", "custody", "network.msp", "network.ports"},
     "emissions.services": {"controllers.acapy", "controllers.auditor", "controllers.issuance", "controllers.ledger",
                            "controllers.workflow", "custody"},
     "emissions.cli": {"emissions.services", "agents", "chaincode.emissions", "chaincode.runtime", "controllers.ledger", "emissions.stack",

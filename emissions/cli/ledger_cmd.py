@@ -191,11 +191,20 @@ def _verify_record(args: argparse.Namespace) -> int:
 
 
 def _package(args: argparse.Namespace) -> int:
-    from network.chaincode_package import CcaasConnection, PackageError, build_ccaas_package
+    from network.chaincode_package import CcaasConnection, PackageError, build_ccaas_package, read_pem
 
+    if bool(args.client_cert) != bool(args.client_key):
+        given, missing = ("--client-cert", "--client-key") if args.client_cert else ("--client-key", "--client-cert")
+        raise CliError(f"{given} needs {missing}: mutual TLS needs the peer's client certificate and its key")
+    if args.client_cert and not args.tls_root_cert:
+        raise CliError("--client-cert and --client-key need --tls-root-cert: mutual TLS is TLS first")
     try:
-        root_cert = args.tls_root_cert.read_text() if args.tls_root_cert else ""
-        connection = CcaasConnection(args.address, tls_required=bool(root_cert), root_cert=root_cert)
+        root_cert = read_pem(args.tls_root_cert, "TLS root certificate", "certificate") if args.tls_root_cert else ""
+        client_cert = read_pem(args.client_cert, "client certificate", "certificate") if args.client_cert else ""
+        client_key = read_pem(args.client_key, "client key", "private key") if args.client_key else ""
+        connection = CcaasConnection(args.address, tls_required=bool(root_cert), root_cert=root_cert,
+                                     client_auth_required=bool(client_cert), client_cert=client_cert,
+                                     client_key=client_key)
         package = build_ccaas_package(args.label, connection)
     except (PackageError, OSError) as exc:
         raise CliError(str(exc)) from None
@@ -273,5 +282,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     package.add_argument("--label", default="emissions_1.0")
     package.add_argument("--address", required=True, help="host:port where peers reach the chaincode server")
     package.add_argument("--tls-root-cert", type=Path, help="PEM of the chaincode server's TLS CA (enables TLS)")
+    package.add_argument("--client-cert", type=Path, metavar="PEM",
+                         help="the peer's TLS client certificate, for a chaincode server that requires mutual TLS "
+                              "(with --client-key and --tls-root-cert)")
+    package.add_argument("--client-key", type=Path, metavar="PEM", help="the private key of --client-cert")
     package.add_argument("--out", type=Path, required=True, help="package file to write (.tar.gz)")
     package.set_defaults(handler=_package)

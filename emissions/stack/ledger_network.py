@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from controllers.ledger import ConnectionProfile
+from controllers.ledger import ConnectionProfile, dump_profile
 from network.msp import CryptoConfig, generate_crypto_material, parse_crypto_config
 
 __all__ = ["AUDITOR_ORGS", "CHANNEL", "CHAINCODE", "ORGS", "VERIFIER_ORG", "LedgerLayout"]
@@ -83,3 +83,17 @@ class LedgerLayout:
 
     def admin_profiles(self, gateway: str) -> dict[str, ConnectionProfile]:
         return {msp: self.profile(gateway, msp, "Admin") for msp in AUDITOR_ORGS}
+
+    @property
+    def profiles(self) -> Path:
+        return self.root / "profiles"
+
+    def write_profiles(self, gateway: str) -> Path:
+        """A connection profile per org client and admin (`<msp>.toml`, `<msp>-Admin.toml`), so
+        `emissions ledger --profile` reaches this ledger as any of them; returns the folder."""
+        self.profiles.mkdir(parents=True, exist_ok=True)
+        for msp in ORGS:
+            for user, suffix in (("User1", ""), ("Admin", "-Admin")):
+                if (self._org(msp) / "users" / f"{user}@{ORGS[msp]}").is_dir():
+                    (self.profiles / f"{msp}{suffix}.toml").write_text(dump_profile(self.profile(gateway, msp, user)))
+        return self.profiles

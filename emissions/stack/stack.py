@@ -47,6 +47,7 @@ from controllers.ledger.registry import AuditorDirectory
 from emissions.stack.demo import StackClient
 from emissions.stack.devpeer_process import DevPeerProcess
 from emissions.stack.governance import prepare_ledger
+from emissions.stack.ports import ensure_free
 from emissions.stack.ledger_network import AUDITOR_ORGS, VERIFIER_ORG, LedgerLayout
 from controllers.utility.service import UtilityConfig, UtilityService
 from controllers.utility.service import build_app as utility_app
@@ -127,6 +128,10 @@ class EmbeddedStack:
         say = self.config.say
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._specs = agent_specs(self.data_dir / "agents", base_port=self.config.base_port)
+            # The ports this process binds itself; the dev peer and the agents may already be running.
+            ensure_free(HOST, {**{f"{role} service": spec.controller_port for role, spec in self._specs.items()},
+                               "wallet pages": self.config.wallet_pages_port})
             say(f"ledger: crypto material in {self.layout.crypto}")
             self.layout.ensure_crypto()
             secret = (read_secret_file(self.layout.index_secret) if self.layout.index_secret.exists()
@@ -135,7 +140,8 @@ class EmbeddedStack:
             address = await self.devpeer.start(mapping)
             say(f"ledger: dev peer {'started' if self.devpeer.started else 'already running'} at {address} "
                 f"(data in {self.layout.peer_data})")
-            self._specs = agent_specs(self.data_dir / "agents", base_port=self.config.base_port)
+            profiles = self.layout.write_profiles(address)
+            say(f"ledger: connection profiles in {profiles} (emissions ledger --profile {profiles}/VerifierMSP.toml ...)")
             self.agents = await self.supervisor.up(self._specs, timeout=90)
             await self._controllers(self._specs, address, secret)
         except BaseException:

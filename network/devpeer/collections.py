@@ -45,7 +45,12 @@ def _endorsement_policy(raw: object, where: str, channel_orgs: Sequence[str]) ->
     raise CollectionsError(f"{where}.endorsementPolicy must hold signaturePolicy or channelConfigPolicy")
 
 
-def parse_collections(data: object, channel_orgs: Sequence[str], source: str = "collections config") -> dict[str, Collection]:
+def parse_collections(data: object, channel_orgs: Sequence[str], source: str = "collections config", *,
+                      peer_orgs: Sequence[str] = ()) -> dict[str, Collection]:
+    """`peer_orgs`: the orgs this dev peer runs a peer for. Fabric's requiredPeerCount is how many
+    other member peers an endorser must hand the private data to before it endorses; here every
+    hosted peer reads the one ledger, so the data reaches as many as there are hosted peers of
+    member orgs besides the endorser's, and a count beyond that could never be met."""
     if not isinstance(data, list):
         raise CollectionsError(f"{source}: expected a JSON array of collections")
     collections: dict[str, Collection] = {}
@@ -62,15 +67,21 @@ def parse_collections(data: object, channel_orgs: Sequence[str], source: str = "
             endorsement = _endorsement_policy(entry.get("endorsementPolicy"), where, channel_orgs)
         except PolicyError as exc:
             raise CollectionsError(f"{where}: {exc}") from exc
-        required = int(entry.get("requiredPeerCount", 0))
-        if required != 0:
-            # One dev peer cannot disseminate private data to other peers before commit.
-            raise CollectionsError(f"{where}: requiredPeerCount must be 0 on a single dev peer, got {required}")
+        members = frozenset(p.msp_id for p in principals(distribution))
+        required, maximum = int(entry.get("requiredPeerCount", 0)), int(entry.get("maxPeerCount", 0))
+        hosted = len(members & set(peer_orgs))
+        reachable = max(0, hosted - 1)
+        if not 0 <= required <= maximum:
+            raise CollectionsError(f"{where}: requiredPeerCount ({required}) must be from 0 to maxPeerCount ({maximum})")
+        if required > reachable:
+            raise CollectionsError(f"{where}: requiredPeerCount is {required}, but this dev peer runs peers for "
+                                   f"{hosted} member org(s), "
+                                   f"so an endorser can hand private data to at most {reachable} other peer(s)")
         collections[name] = Collection(
             name=name,
-            members=frozenset(p.msp_id for p in principals(distribution)),
+            members=members,
             required_peer_count=required,
-            max_peer_count=int(entry.get("maxPeerCount", 0)),
+            max_peer_count=maximum,
             block_to_live=int(entry.get("blockToLive", 0)),
             member_only_read=bool(entry.get("memberOnlyRead", False)),
             member_only_write=bool(entry.get("memberOnlyWrite", False)),
@@ -79,11 +90,11 @@ def parse_collections(data: object, channel_orgs: Sequence[str], source: str = "
     return collections
 
 
-def load_collections(path: Path, channel_orgs: Sequence[str]) -> dict[str, Collection]:
+def load_collections(path: Path, channel_orgs: Sequence[str], *, peer_orgs: Sequence[str] = ()) -> dict[str, Collection]:
     try:
         data = json.loads(Path(path).read_text())
     except OSError as exc:
         raise CollectionsError(f"cannot read collections config {path}: {exc.strerror}") from exc
     except json.JSONDecodeError as exc:
         raise CollectionsError(f"collections config {path} is not JSON: {exc}") from exc
-    return parse_collections(data, channel_orgs, source=str(path))
+    return parse_collections(data, channel_orgs, source=str(path), peer_orgs=peer_orgs)

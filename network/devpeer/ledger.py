@@ -201,6 +201,11 @@ class Ledger:
             raise LedgerCorrupt(self.path, f"block {number} is missing")  # below the height: it was committed
         return block
 
+    def block_number_by_hash(self, block_hash: bytes) -> int | None:
+        """The number of the block whose header hash is `block_hash` (read it with `block`)."""
+        row = self._conn().execute("SELECT number FROM blocks WHERE hash = ?", (block_hash,)).fetchone()
+        return None if row is None else row[0]
+
     def transaction(self, tx_id: str) -> TxRecord | None:
         row = self._conn().execute("SELECT block, tx, code FROM txs WHERE tx_id = ?", (tx_id,)).fetchone()
         return None if row is None else TxRecord(*row)

@@ -25,6 +25,7 @@ from network.devpeer.blocks import build_block
 from network.devpeer.collections import load_collections
 from network.devpeer.commits import CommitTracker, TransientStore
 from network.devpeer.config import ConfigError, DevPeerConfig
+from network.devpeer.deliver import add_deliver_service
 from network.devpeer.endorsement import ChaincodeDefinition, Endorser, OrgPeer
 from network.devpeer.handler import ChaincodeHandler
 from network.devpeer.integrity import ProgressLine
@@ -35,6 +36,7 @@ from network.devpeer.policy import PolicyError, parse_policy, plan_orgs
 from network.devpeer.service import GatewayService
 from network.devpeer.transport import StreamRunner, ccaas_connector, in_process_connector
 from network.devpeer.validation import Validator
+from network.ports import ensure_address_free
 from network.msp import load_msp, load_org_msp
 
 __all__ = ["DevPeer", "run_devpeer"]
@@ -82,7 +84,9 @@ class DevPeer:
                 name=cc.name,
                 version=cc.version,
                 policy=parse_policy(cc.endorsement_policy, msp_ids),
-                collections=load_collections(cc.collections_config, msp_ids) if cc.collections_config else {},
+                collections=load_collections(cc.collections_config, msp_ids,
+                                             peer_orgs=[org.msp_id for org in config.endorsing_orgs])
+                if cc.collections_config else {},
             )
             for cc in config.chaincodes
         }
@@ -106,7 +110,11 @@ class DevPeer:
         self.endorser = Endorser(config.channel, self.ledger, self.chaincodes)
         self.validator = Validator(config.channel, self.ledger, self.membership, self.chaincodes, self.transient.get)
         self.org_peers: dict[str, OrgPeer] = {}
-        self._bind()
+        try:
+            self._bind()
+        except OSError:
+            self.ledger.close()
+            raise
         for org in config.endorsing_orgs:
             member = load_msp(org.peer_msp_dir, org.msp_id)
             handlers = {cc.name: ChaincodeHandler(cc.name, self._connector(cc)) for cc in config.chaincodes}
@@ -148,20 +156,32 @@ class DevPeer:
     def _bind(self) -> None:
         listen = self.config.listen
         self._server = grpc.aio.server(
-            options=[("grpc.max_receive_message_length", 100 * 1024 * 1024), ("grpc.max_send_message_length", 100 * 1024 * 1024)]
+            options=[
+                ("grpc.max_receive_message_length", 100 * 1024 * 1024),
+                ("grpc.max_send_message_length", 100 * 1024 * 1024),
+                # gRPC sets SO_REUSEPORT by default, so a second peer (another ledger) could listen
+                # on the same port and the kernel would share clients between the two: own it.
+                ("grpc.so_reuseport", 0),
+            ]
         )
         gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayService(self), self._server)
+        add_deliver_service(self, self._server)
         target = f"{listen.host}:{listen.port}"
-        if listen.tls:
-            credentials = grpc.ssl_server_credentials(
-                [(Path(listen.tls_key).read_bytes(), Path(listen.tls_cert).read_bytes())],
-                root_certificates=Path(listen.client_ca).read_bytes() if listen.client_ca else None,
-                require_client_auth=listen.client_ca is not None,
-            )
-            self.port = self._server.add_secure_port(target, credentials)
-        else:
-            self.port = self._server.add_insecure_port(target)
+        ensure_address_free(listen.host, listen.port)
+        try:
+            if listen.tls:
+                credentials = grpc.ssl_server_credentials(
+                    [(Path(listen.tls_key).read_bytes(), Path(listen.tls_cert).read_bytes())],
+                    root_certificates=Path(listen.client_ca).read_bytes() if listen.client_ca else None,
+                    require_client_auth=listen.client_ca is not None,
+                )
+                self.port = self._server.add_secure_port(target, credentials)
+            else:
+                self.port = self._server.add_insecure_port(target)
+        except RuntimeError:  # gRPC's "Failed to bind to address ..."
+            self.port = 0
         if not self.port:
+            ensure_address_free(listen.host, listen.port)  # taken since the check above: say so
             raise OSError(f"cannot listen on {target}")
 
     async def stop(self, grace: float = 1.0) -> None:

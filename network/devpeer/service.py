@@ -1,5 +1,6 @@
 """`gateway.Gateway` served over gRPC: Endorse, Submit, CommitStatus, Evaluate, ChaincodeEvents,
-with the status codes, messages and ErrorDetail attachments of Fabric's gateway."""
+with the status codes, messages and ErrorDetail attachments of Fabric's gateway. Evaluate also
+serves the qscc system chaincode (network.devpeer.qscc)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from network.devpeer.membership import WRITER_ROLES, Member, MemberError
 from network.devpeer.ordering import OrdererUnavailable
 from network.devpeer.policy import PolicyError, Signer, evaluate, plan_orgs
 from network.devpeer.proposals import ParsedProposal, ProposalError, build_envelope, parse_signed_proposal
+from network.devpeer.qscc import QSCC, query
 from network.devpeer.validation import block_events
 
 if TYPE_CHECKING:
@@ -27,6 +29,12 @@ __all__ = ["GatewayService"]
 
 log = logging.getLogger(__name__)
 Code = grpc.StatusCode
+
+
+# System chaincodes Evaluate serves (Fabric's gateway evaluates them on any peer); Endorse does not.
+_EVALUATE_SYSTEM = frozenset({QSCC})
+PAYLOADS_DO_NOT_MATCH = "ProposalResponsePayloads do not match"
+NOT_ENOUGH_ENDORSEMENTS = "failed to collect enough transaction endorsements, see attached details for more info"
 
 
 def _chaincode_error(sim: Simulation) -> str:
@@ -42,7 +50,8 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
         if channel_id != self._peer.config.channel:
             raise GatewayError(Code.NOT_FOUND, f"channel {channel_id} not found")
 
-    def _proposal(self, signed, channel_id: str, tx_id: str) -> ParsedProposal:
+    def _proposal(self, signed, channel_id: str, tx_id: str, *, system: frozenset[str] = frozenset()) -> ParsedProposal:
+        """The checked proposal; `system` names system chaincodes served here besides the defined ones."""
         if signed is None or not signed.proposal_bytes:
             raise GatewayError(Code.INVALID_ARGUMENT, "a signed proposal is required")
         try:
@@ -58,6 +67,10 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
             member = self._peer.membership.verified(parsed.creator, signed.proposal_bytes, signed.signature)
         except MemberError as exc:
             raise GatewayError(Code.PERMISSION_DENIED, f"access denied: {exc}") from exc
+        if parsed.chaincode_name in system:
+            # Fabric checks peer/Propose for application chaincodes only; system chaincodes apply their
+            # own ACLs, for qscc /Channel/Application/Readers: any member with a valid signature.
+            return parsed
         if member.role not in WRITER_ROLES:
             # ACL peer/Propose = /Channel/Application/Writers: admins and clients only.
             raise GatewayError(
@@ -84,9 +97,13 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
     # -- Evaluate ------------------------------------------------------------------------------
     async def Evaluate(self, request: gateway_pb2.EvaluateRequest, context) -> gateway_pb2.EvaluateResponse:
         try:
-            parsed = self._proposal(request.proposed_transaction, request.channel_id, request.transaction_id)
+            parsed = self._proposal(
+                request.proposed_transaction, request.channel_id, request.transaction_id, system=_EVALUATE_SYSTEM
+            )
             target = request.target_organizations[0] if request.target_organizations else self._peer.own_org
             org = self._org(target)
+            if parsed.chaincode_name == QSCC:
+                return gateway_pb2.EvaluateResponse(result=self._qscc(org, parsed))
             try:
                 sim = await self._peer.endorser.simulate(org, parsed, sign=False)
             except EndorsementFailure as exc:
@@ -104,14 +121,25 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
         except GatewayError as exc:
             await exc.abort(context)
 
+    def _qscc(self, org: OrgPeer, parsed: ParsedProposal):
+        try:
+            response = query(self._peer.ledger, self._peer.config.channel, parsed.args)
+        except LedgerCorrupt as exc:
+            raise _refused(exc) from exc
+        if response.status >= 400:
+            message = f"chaincode response {response.status}, {response.message}"
+            raise GatewayError(
+                Code.UNKNOWN, f"evaluate call to endorser returned error: {message}", [detail(org.address, org.msp_id, message)]
+            )
+        return response
+
     # -- Endorse -------------------------------------------------------------------------------
     async def Endorse(self, request: gateway_pb2.EndorseRequest, context) -> gateway_pb2.EndorseResponse:
         try:
             parsed = self._proposal(request.proposed_transaction, request.channel_id, request.transaction_id)
             simulations = await self._endorse(parsed, list(request.endorsing_organizations))
             payload = simulations[0].response_payload
-            if any(sim.response_payload != payload for sim in simulations[1:]):
-                raise GatewayError(Code.ABORTED, "failed to assemble transaction: ProposalResponsePayloads do not match")
+            _check_payloads_match(simulations)
             envelope = build_envelope(parsed, payload, [sim.endorsement() for sim in simulations])
             if simulations[0].results.private is not None:
                 self._peer.transient.put(parsed.tx_id, simulations[0].results.private)
@@ -269,6 +297,19 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
         if which == "newest":
             return max(ledger.height - 1, 0), None
         return ledger.height, None
+
+
+def _check_payloads_match(simulations: list[Simulation]) -> None:
+    """Fabric's gateway keeps the first endorser's ProposalResponsePayload and refuses each later one
+    that differs, with an ErrorDetail naming that endorser; then too few endorsements remain."""
+    reference = simulations[0].response_payload
+    details = [
+        detail(sim.org.address, sim.org.msp_id, PAYLOADS_DO_NOT_MATCH)
+        for sim in simulations[1:]
+        if sim.response_payload != reference
+    ]
+    if details:
+        raise GatewayError(Code.ABORTED, NOT_ENOUGH_ENDORSEMENTS, details)
 
 
 def _refused(exc: LedgerCorrupt) -> GatewayError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
+import time
 
 import grpc
 import pytest
@@ -13,9 +14,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ccaas_client import check_exchange, free_port, run_put_then_get
+from fabric_protos.peer import chaincode_pb2, chaincode_shim_pb2, chaincode_shim_pb2_grpc, proposal_response_pb2
+
+import chaincode.runtime.server as server_module
+from ccaas_client import CHANNEL, check_exchange, free_port, run_put_then_get
 from chaincode.runtime import TlsConfig, serve
 from tests.conformance.chaincode_py.conformance import chaincode
+
+Message = chaincode_shim_pb2.ChaincodeMessage
 
 
 async def test_plaintext_server_handshake_and_one_transaction():
@@ -70,3 +76,111 @@ async def test_bad_address_is_reported_clearly():
         await serve(chaincode, "no-port", "conformance:abc")
     with pytest.raises(ValueError, match="chaincode id"):
         await serve(chaincode, "127.0.0.1:0", "")
+
+
+def in_use(address: str) -> str:
+    return f"cannot listen on {address}: the address is in use, another process holds it"
+
+
+async def test_second_server_on_the_same_port_fails_and_the_first_keeps_serving():
+    address = f"127.0.0.1:{free_port()}"
+    first = await serve(chaincode, address, "conformance:abc")
+    try:
+        with pytest.raises(OSError) as raised:
+            await serve(chaincode, address, "conformance:abc")
+        assert str(raised.value) == in_use(address)
+        async with grpc.aio.insecure_channel(address) as channel:
+            check_exchange(await asyncio.wait_for(run_put_then_get(channel), 10))
+    finally:
+        await first.stop(None)
+
+
+async def test_grpc_itself_refuses_a_taken_port_when_the_early_check_misses_it(monkeypatch):
+    """The early check can race with another server's bind; with SO_REUSEPORT off gRPC still refuses."""
+    real_check = server_module.ensure_address_free
+    calls = []
+
+    def check_late(host: str, port: int) -> None:
+        calls.append((host, port))
+        if len(calls) > 1:  # the first check "misses" the other server, as in a race
+            real_check(host, port)
+
+    address = f"127.0.0.1:{free_port()}"
+    first = await serve(chaincode, address, "conformance:abc")
+    try:
+        monkeypatch.setattr(server_module, "ensure_address_free", check_late)
+        with pytest.raises(OSError) as raised:
+            await serve(chaincode, address, "conformance:abc")
+        assert len(calls) == 2  # gRPC refused the bind; the second check named the reason
+        assert str(raised.value) == in_use(address)
+        async with grpc.aio.insecure_channel(address) as channel:
+            check_exchange(await asyncio.wait_for(run_put_then_get(channel), 10))
+    finally:
+        await first.stop(None)
+
+
+async def open_stream(channel: grpc.aio.Channel):
+    """A peer's Connect stream after the handshake, as a Fabric peer leaves it: open, idle."""
+    outgoing: asyncio.Queue[Message | None] = asyncio.Queue()
+
+    async def requests():
+        while (message := await outgoing.get()) is not None:
+            yield message
+
+    call = chaincode_shim_pb2_grpc.ChaincodeStub(channel).Connect(requests())
+    assert (await call.read()).type == Message.REGISTER
+    outgoing.put_nowait(Message(type=Message.REGISTERED))
+    outgoing.put_nowait(Message(type=Message.READY))
+    return call, outgoing
+
+
+async def test_stop_ends_the_peers_open_streams_itself_without_waiting_for_the_grace():
+    address = f"127.0.0.1:{free_port()}"
+    server = await serve(chaincode, address, "conformance:abc")
+    async with grpc.aio.insecure_channel(address) as one, grpc.aio.insecure_channel(address) as two:
+        first, _ = await open_stream(one)
+        second, _ = await open_stream(two)
+        await asyncio.sleep(0.2)  # both handshakes done; the peer never closes its side
+        started = time.monotonic()
+        await asyncio.wait_for(server.stop(5), 10)
+        took = time.monotonic() - started
+        for call in (first, second):
+            assert await call.read() == grpc.aio.EOF
+            assert await call.code() == grpc.StatusCode.OK  # ended by the server, not cancelled
+    assert took < 1.0, f"stop took {took:.2f} s"
+
+
+async def test_stop_lets_a_running_transaction_finish_before_ending_its_stream():
+    address = f"127.0.0.1:{free_port()}"
+    server = await serve(chaincode, address, "conformance:abc")
+    async with grpc.aio.insecure_channel(address) as channel:
+        call, outgoing = await open_stream(channel)
+        outgoing.put_nowait(Message(type=Message.TRANSACTION, txid="tx1", channel_id=CHANNEL,
+                                    payload=chaincode_pb2.ChaincodeInput(args=[b"Get", b"k"]).SerializeToString()))
+        assert (await call.read()).type == Message.GET_STATE  # the transaction now waits for the peer
+        stopping = asyncio.create_task(server.stop(5))
+        await asyncio.sleep(0.3)
+        assert not stopping.done()  # it waits for the running transaction...
+        outgoing.put_nowait(Message(type=Message.RESPONSE, txid="tx1", channel_id=CHANNEL, payload=b"v"))
+        completed = await call.read()
+        assert completed.type == Message.COMPLETED  # ...which completes...
+        assert proposal_response_pb2.Response.FromString(completed.payload).payload == b"v"
+        assert await call.read() == grpc.aio.EOF  # ...and then the stream ends
+        assert await call.code() == grpc.StatusCode.OK
+        await asyncio.wait_for(stopping, 2)
+
+
+async def test_stop_waits_for_a_stuck_transaction_no_longer_than_the_grace():
+    address = f"127.0.0.1:{free_port()}"
+    server = await serve(chaincode, address, "conformance:abc")
+    async with grpc.aio.insecure_channel(address) as channel:
+        call, outgoing = await open_stream(channel)
+        outgoing.put_nowait(Message(type=Message.TRANSACTION, txid="tx1", channel_id=CHANNEL,
+                                    payload=chaincode_pb2.ChaincodeInput(args=[b"Get", b"k"]).SerializeToString()))
+        assert (await call.read()).type == Message.GET_STATE  # never answered
+        started = time.monotonic()
+        await asyncio.wait_for(server.stop(0.5), 10)
+        took = time.monotonic() - started
+        assert await call.read() == grpc.aio.EOF
+        assert await call.code() == grpc.StatusCode.OK
+    assert 0.4 < took < 1.5, f"stop took {took:.2f} s"

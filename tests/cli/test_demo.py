@@ -11,6 +11,7 @@ import sys
 
 from controllers.customer.directory import CustomerDirectory
 from controllers.customer.store import CustomerStore
+from controllers.ledger import load_profile
 from controllers.workflow import WorkflowStore
 from testkit.agents import require_agents
 from testkit.embedded import free_base_port
@@ -40,6 +41,13 @@ def test_demo_runs_the_mission_and_reruns_on_the_same_data(tmp_path):
     assert yearly["customer-1"] != yearly["customer-2"]
     assert report["where"]["data_dir"] == str(data.resolve())
     assert "loading eGRID2023" in first.stderr and "[demo]" in first.stderr  # progress on stderr
+    # Connection profiles for every org, printed, so `emissions ledger --profile` reaches the demo's ledger.
+    profiles = data / "ledger" / "profiles"
+    assert f"connection profiles in {profiles.resolve()}" in first.stderr
+    verifier = load_profile(profiles / "VerifierMSP.toml")
+    assert (verifier.msp_id, verifier.channel, verifier.gateway) == ("VerifierMSP", "utilityemissions",
+                                                                     f"127.0.0.1:{int(base) + 50}")
+    assert {p.name for p in profiles.iterdir()} >= {"Auditor1MSP.toml", "Auditor1MSP-Admin.toml", "Auditor2MSP.toml"}
 
     _assert_no_personal_data_on_the_public_ledger(data)
 

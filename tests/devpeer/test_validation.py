@@ -10,7 +10,7 @@ import pytest
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import transaction_pb2
 
-from network.gateway import EndorseError, EvaluateError
+from network.gateway import EndorseError, ErrorDetail, EvaluateError
 from testkit.devpeer import CHANNEL, start_peer, user
 
 V = transaction_pb2.TxValidationCode
@@ -32,11 +32,26 @@ async def test_endorse_chaincode_error_is_aborted_with_details_per_org(client):
     assert all("bad input" in d.message for d in info.value.details)
 
 
-async def test_non_deterministic_chaincode_fails_endorsement(client):
+async def test_non_deterministic_chaincode_fails_endorsement(client, peer):
+    # As Fabric 2.5's gateway: the first endorser's (the gateway org's) payload is the reference;
+    # each endorser that disagrees is named in one ErrorDetail, and too few endorsements remain.
+    height = peer.ledger.height
     with pytest.raises(EndorseError) as info:
         await client.contract().submit("Random")
+    error = info.value
+    assert error.code == grpc.StatusCode.ABORTED
+    assert error.message == "failed to collect enough transaction endorsements, see attached details for more info"
+    assert error.details == (ErrorDetail(peer.address, "Auditor2MSP", "ProposalResponsePayloads do not match"),)
+    assert error.transaction_id
+    assert peer.ledger.height == height  # nothing was submitted
+
+
+async def test_non_deterministic_chaincode_with_named_orgs_names_the_disagreeing_endorser(client, peer):
+    contract = client.contract()
+    with pytest.raises(EndorseError) as info:
+        await contract.new_proposal("Random", endorsing_organizations=["Auditor2MSP", "Auditor1MSP"]).endorse()
     assert info.value.code == grpc.StatusCode.ABORTED
-    assert "ProposalResponsePayloads do not match" in str(info.value)
+    assert info.value.details == (ErrorDetail(peer.address, "Auditor1MSP", "ProposalResponsePayloads do not match"),)
 
 
 async def test_peer_identity_may_not_propose(client, crypto):

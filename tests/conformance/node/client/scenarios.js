@@ -9,6 +9,7 @@
 
 const crypto = require('node:crypto');
 const { checkpointers } = require('@hyperledger/fabric-gateway');
+const { common, peer } = require('@hyperledger/fabric-protos');
 
 const utf8 = new TextDecoder();
 const text = (bytes) => utf8.decode(bytes);
@@ -75,6 +76,27 @@ async function collectEvents(events, prefix, count, timeoutMs = 15000) {
         events.close();
     }
     return seen;
+}
+
+// The first item of a block event stream, or {error} (a refusal, or a timeout as CANCELLED).
+async function firstItem(events, timeoutMs = 10000) {
+    const timer = setTimeout(() => events.close(), timeoutMs);
+    try {
+        const { value } = await events[Symbol.asyncIterator]().next();
+        return { value };
+    } catch (err) {
+        return { error: { ...describeError(err), message: String(err.message) } };
+    } finally {
+        clearTimeout(timer);
+        events.close();
+    }
+}
+
+function blockTxIds(block) {
+    return block.getData().getDataList_asU8().map((raw) => {
+        const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(raw).getPayload_asU8());
+        return common.ChannelHeader.deserializeBinary(payload.getHeader().getChannelHeader_asU8()).getTxId();
+    });
 }
 
 async function submitAll(contract, name, argumentLists) {
@@ -188,6 +210,52 @@ const scenarios = {
         return {
             transactionIds: ids,
             history: JSON.parse(text(await contract.evaluateTransaction('History', k))),
+        };
+    },
+
+    // Block and filtered-block events (protos.Deliver) and qscc, from the block of a fresh commit.
+    async blocks({ contract, network, key, config }) {
+        const submitted = await contract.submitAsync('Emit', { arguments: [key('block'), 'payload'] });
+        const status = await submitted.getStatus();
+        const startBlock = status.blockNumber;
+        const qscc = network.getContract('qscc');
+        const info = common.BlockchainInfo.deserializeBinary(await qscc.evaluateTransaction('GetChainInfo', config.channel));
+        const qsccBytes = await qscc.evaluateTransaction('GetBlockByNumber', config.channel, String(startBlock));
+        const qsccBlock = common.Block.deserializeBinary(qsccBytes);
+        const processed = peer.ProcessedTransaction.deserializeBinary(
+            await qscc.evaluateTransaction('GetTransactionByID', config.channel, submitted.getTransactionId()),
+        );
+
+        const block = await firstItem(await network.getBlockEvents({ startBlock }));
+        const filtered = await firstItem(await network.getFilteredBlockEvents({ startBlock }));
+        const withPrivate = await firstItem(await network.getBlockAndPrivateDataEvents({ startBlock }));
+        const describeFiltered = (f) => ({
+            number: Number(f.getNumber()),
+            channelId: f.getChannelId(),
+            transactions: f.getFilteredTransactionsList().map((t) => ({
+                txId: t.getTxid(),
+                code: t.getTxValidationCode(),
+                events: (t.getTransactionActions()?.getChaincodeActionsList() || []).map((a) => ({
+                    chaincodeName: a.getChaincodeEvent().getChaincodeId(),
+                    eventName: a.getChaincodeEvent().getEventName(),
+                    payloadLength: a.getChaincodeEvent().getPayload_asU8().length,
+                })),
+            })),
+        });
+        return {
+            transactionId: submitted.getTransactionId(),
+            eventName: key('block'),
+            blockNumber: Number(startBlock),
+            chainInfo: { height: Number(info.getHeight()), currentHashLength: info.getCurrentblockhash_asU8().length },
+            qsccBlock: { number: Number(qsccBlock.getHeader().getNumber()), txIds: blockTxIds(qsccBlock) },
+            processed: { code: processed.getValidationcode() },
+            block: block.error || {
+                number: Number(block.value.getHeader().getNumber()),
+                txIds: blockTxIds(block.value),
+                sameAsQscc: Buffer.from(block.value.serializeBinary()).equals(Buffer.from(qsccBlock.serializeBinary())),
+            },
+            filtered: filtered.error || describeFiltered(filtered.value),
+            withPrivateData: withPrivate.error || { unexpectedSuccess: true },
         };
     },
 
