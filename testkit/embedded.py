@@ -5,13 +5,12 @@ afterwards."""
 from __future__ import annotations
 
 import contextlib
-import random
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from agents import ROLE_NAMES
 from emissions.stack import EmbeddedStack, StackConfig
+from testkit.ports import free_base
 
 __all__ = ["free_base_port", "embedded_stack"]
 
@@ -22,24 +21,9 @@ def _ports(base: int) -> list[int]:
     return [*agents, config.gateway_port, config.wallet_pages_port]
 
 
-def free_base_port(tries: int = 200) -> int:
+def free_base_port() -> int:
     """A base port whose stack ports are all free (probed by binding each)."""
-    rng = random.Random()
-    for _ in range(tries):
-        base = rng.randrange(20000, 60000 - 1100, 10)
-        held: list[socket.socket] = []
-        try:
-            for port in _ports(base):
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                held.append(s)
-                s.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in held:
-                s.close()
-    raise RuntimeError("no free range of loopback ports for the embedded stack")
+    return free_base(_ports, span=1100, step=10)
 
 
 @contextlib.asynccontextmanager

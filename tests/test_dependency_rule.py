@@ -30,6 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "network.gateway": {"network.identity"},
     "network.devpeer": {"network.identity", "network.msp", "network.gateway", "network.ports"},
     "network.chaincode_package": set(),
+    "network.fabric": {"network.chaincode_package", "network.ports"},  # a real Fabric network, native binaries
     "network.__init__": set(),
     # Libraries.
     "agents": set(),
@@ -63,7 +64,7 @@ ALLOWED: dict[str, set[str]] = {
     "emissions.services": {"controllers.acapy", "controllers.auditor", "controllers.issuance", "controllers.ledger",
                            "controllers.workflow", "custody"},
     "emissions.cli": {"emissions.services", "agents", "chaincode.emissions", "chaincode.runtime", "controllers.ledger", "emissions.stack",
-                      "greenbutton", "network.chaincode_package", "network.devpeer", "network.msp"},
+                      "greenbutton", "network.chaincode_package", "network.devpeer", "network.fabric", "network.msp"},
     "emissions.__init__": set(),
     "emissions.__main__": {"emissions.cli"},
 }

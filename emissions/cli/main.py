@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "emissions.cli.chaincode_cmd",
     "emissions.cli.devpeer_cmd",
     "emissions.cli.ledger_cmd",
+    "emissions.cli.network_cmd",
     "emissions.cli.agents_cmd",
     "emissions.cli.up_cmd",
     "emissions.cli.auditor_cmd",

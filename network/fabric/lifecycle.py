@@ -1,0 +1,128 @@
+"""The emissions chaincode as a service (CCaaS): one `emissions chaincode serve` per peer org,
+installed on the org's peer, approved by both auditor orgs (the channel's MAJORITY endorsement
+policy, with the project's collections config) and committed.
+
+Each org's package names its own chaincode server (address, TLS root, and the peer's TLS client
+certificate for mutual TLS), so the two orgs install different packages and each approves its own
+package id; the definition they approve is the same.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from network.chaincode_package import CcaasConnection, build_ccaas_package, read_pem
+from network.fabric.binaries import PROJECT_ROOT, FabricDist
+from network.fabric.channel import admin_env
+from network.fabric.errors import FabricError
+from network.fabric.layout import (
+    CHAINCODE,
+    CHAINCODE_LABEL,
+    CHAINCODE_VERSION,
+    CHANNEL,
+    ORGS,
+    NetworkLayout,
+    Org,
+)
+from network.fabric.processes import ProcessSpec, run
+
+__all__ = ["COLLECTIONS", "SEQUENCE", "approve", "chaincode_process", "commit", "committed", "install",
+           "package_for", "readiness"]
+
+COLLECTIONS = PROJECT_ROOT / "network" / "collections" / "emissions-collections.json"
+CHAINCODE_OBJECT = "chaincode.emissions.chaincode:chaincode"
+SEQUENCE = 1
+_TRANSIENT = ("SERVICE_UNAVAILABLE", "no Raft leader", "connection refused", "context deadline exceeded",
+              "failed to connect", "not found leader")
+
+
+def package_for(layout: NetworkLayout, org: Org) -> tuple[Path, str]:
+    """Writes the org's CCaaS package (reproducible bytes); its path and package id."""
+    tls = layout.tls_dir(org, "peer0")
+    connection = CcaasConnection(
+        address=layout.address(layout.chaincode_server_port(org)), tls_required=True, client_auth_required=True,
+        root_cert=read_pem(layout.ca_cert(org), "chaincode server TLS CA", "certificate"),
+        client_cert=read_pem(tls / "server.crt", "peer TLS client certificate", "certificate"),
+        client_key=read_pem(tls / "server.key", "peer TLS client key", "private key"))
+    package = build_ccaas_package(CHAINCODE_LABEL, connection)
+    path = package.write(layout.chaincode_dir / org.domain / f"{CHAINCODE_LABEL}.tar.gz")
+    return path, package.package_id
+
+
+def chaincode_process(layout: NetworkLayout, org: Org, package_id: str) -> ProcessSpec:
+    tls = layout.identity_dir(org, "peer0") / "chaincode-tls"
+    return ProcessSpec(
+        name=f"chaincode.{org.domain}",
+        argv=[sys.executable, "-m", "emissions.cli", "chaincode", "serve", "--chaincode", CHAINCODE_OBJECT,
+              "--address", layout.address(layout.chaincode_server_port(org)), "--id", package_id,
+              "--tls-cert", str(tls / "server.crt"), "--tls-key", str(tls / "server.key"),
+              "--tls-client-ca", str(layout.ca_cert(org))],
+        env={"PYTHONPATH": str(PROJECT_ROOT), "PYTHONUNBUFFERED": "1"},
+        cwd=PROJECT_ROOT,
+        ready_port=layout.chaincode_server_port(org),
+    )
+
+
+def _peer(dist: FabricDist, layout: NetworkLayout, org: Org, *args: str, what: str, retry: bool = False) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return run([dist.tool("peer"), "lifecycle", "chaincode", *args], env=admin_env(layout, org), what=what,
+                       timeout=60)
+        except FabricError as exc:
+            if not retry or time.monotonic() > deadline or not any(t in str(exc) for t in _TRANSIENT):
+                raise
+            time.sleep(0.5)
+
+
+def _orderer_args(layout: NetworkLayout) -> list[str]:
+    return ["-o", layout.address(layout.orderer_port(0)), "--tls", "--cafile", str(layout.ca_cert(ORGS["OperatorMSP"]))]
+
+
+def _definition() -> list[str]:
+    return ["--channelID", CHANNEL, "--name", CHAINCODE, "--version", CHAINCODE_VERSION, "--sequence", str(SEQUENCE),
+            "--collections-config", str(COLLECTIONS)]
+
+
+def install(dist: FabricDist, layout: NetworkLayout, org: Org, package: Path, package_id: str) -> bool:
+    installed = json.loads(_peer(dist, layout, org, "queryinstalled", "--output", "json",
+                                 what=f"peer lifecycle chaincode queryinstalled ({org.msp_id})") or "{}")
+    if any(c.get("package_id") == package_id for c in installed.get("installed_chaincodes", [])):
+        return False
+    _peer(dist, layout, org, "install", str(package), what=f"peer lifecycle chaincode install ({org.msp_id})")
+    return True
+
+
+def committed(dist: FabricDist, layout: NetworkLayout, org: Org) -> dict | None:
+    """The committed definition of the chaincode ({"sequence", "version", "approvals", ...}), or None."""
+    try:
+        output = _peer(dist, layout, org, "querycommitted", "--channelID", CHANNEL, "--name", CHAINCODE, "--output",
+                       "json", what="peer lifecycle chaincode querycommitted")
+    except FabricError as exc:
+        if "not defined" in str(exc) or "404" in str(exc):
+            return None
+        raise
+    return json.loads(output)
+
+
+def readiness(dist: FabricDist, layout: NetworkLayout, org: Org) -> dict[str, bool]:
+    output = _peer(dist, layout, org, "checkcommitreadiness", *_definition(), "--output", "json",
+                   what="peer lifecycle chaincode checkcommitreadiness")
+    return json.loads(output)["approvals"]
+
+
+def approve(dist: FabricDist, layout: NetworkLayout, org: Org, package_id: str) -> None:
+    _peer(dist, layout, org, "approveformyorg", *_orderer_args(layout), *_definition(), "--package-id", package_id,
+          "--waitForEvent", what=f"peer lifecycle chaincode approveformyorg ({org.msp_id})", retry=True)
+
+
+def commit(dist: FabricDist, layout: NetworkLayout, org: Org) -> None:
+    peers: list[str] = []
+    for other in layout.peer_orgs():
+        peers += ["--peerAddresses", layout.address(layout.peer_port(other)),
+                  "--tlsRootCertFiles", str(layout.ca_cert(other))]
+    _peer(dist, layout, org, "commit", *_orderer_args(layout), *_definition(), *peers, "--waitForEvent",
+          what="peer lifecycle chaincode commit", retry=True)
