@@ -60,7 +60,8 @@ ALLOWED: dict[str, set[str]] = {
     # The application: the embedded stack wires the services; the command line drives it.
     "emissions.stack": {"agents", "chaincode.emissions", "controllers.acapy", "controllers.auditor",
                         "controllers.customer", "controllers.issuance", "controllers.ledger", "controllers.utility",
-                        "controllers.verifier", "controllers.workflow", "custody", "network.msp", "network.ports"},
+                        "controllers.verifier", "controllers.workflow", "custody", "network.fabric", "network.msp",
+                        "network.ports"},  # network.fabric: `--ledger fabric` runs `network up` through it
     "emissions.services": {"controllers.acapy", "controllers.auditor", "controllers.issuance", "controllers.ledger",
                            "controllers.workflow", "custody"},
     "emissions.cli": {"emissions.services", "agents", "chaincode.emissions", "chaincode.runtime", "controllers.ledger", "emissions.stack",

@@ -1,7 +1,8 @@
 """`emissions demo`: the mission end to end on the embedded stack, with one command.
 
-Starts the dev peer (persistent ledger under the data directory), the four ACA-Py agents and the
-controllers; prepares the ledger (governance, eGRID factors, two registered auditors); onboards N
+Starts the dev peer (persistent ledger under the data directory), or with `--ledger fabric` a real
+Fabric network (`emissions network up`, reused when it is already running), the four ACA-Py agents
+and the controllers; prepares the ledger (governance, eGRID factors, two registered auditors); onboards N
 customers at the utility; runs consent, bill access, calculation, anchoring, issuance and
 verification for each; prints one row per credential. Exit status 0 only if every credential
 verified. Progress goes to stderr, the table (or `--json`) to stdout.
@@ -20,6 +21,35 @@ from pathlib import Path
 from emissions.cli.errors import CliError
 
 PG_AND_E = 14328
+LEDGER_HELP = ("the ledger: devpeer (default; the dev peer under the data directory, stopped with the stack) or "
+               "fabric (a real Fabric network, `emissions network up` in --fabric-data: a network already running is "
+               "used and left running; one the stack had to start is stopped with the stack)")
+
+
+def add_ledger_arguments(parser: argparse.ArgumentParser) -> None:
+    """--ledger and the Fabric network's options (shared by `demo` and `up`)."""
+    parser.add_argument("--ledger", choices=("devpeer", "fabric"), default="devpeer", help=LEDGER_HELP)
+    parser.add_argument("--fabric-data", type=Path, metavar="DIR",
+                        help="with --ledger fabric: the network's folder (default <data-dir>/fabric)")
+    parser.add_argument("--fabric-bin", metavar="DIR",
+                        help="with --ledger fabric: Fabric's bin/ folder "
+                             "(default: $FABRIC_BIN, else ../shared/fabric/bin)")
+    parser.add_argument("--fabric-base-port", type=int, metavar="N",
+                        help="with --ledger fabric: first of the network's 80 ports when it is created (default 7050)")
+
+
+def ledger_choice(args: argparse.Namespace):
+    """The StackConfig.ledger the options ask for."""
+    from emissions.stack.backends import DevPeerLedger, FabricLedger
+
+    fabric_options = {"--fabric-data": args.fabric_data, "--fabric-bin": args.fabric_bin,
+                      "--fabric-base-port": args.fabric_base_port}
+    if args.ledger == "fabric":
+        return FabricLedger(args.fabric_data, args.fabric_bin, args.fabric_base_port)
+    given = [name for name, value in fabric_options.items() if value is not None]
+    if given:
+        raise CliError(f"{', '.join(given)}: needs --ledger fabric")
+    return DevPeerLedger()
 
 
 def _say(text: str) -> None:
@@ -45,13 +75,14 @@ async def _run(args: argparse.Namespace) -> int:
 
     stack = EmbeddedStack(StackConfig(args.data_dir, base_port=args.base_port, utility_id=args.utility,
                                        auto_share_emissions=True,  # the demo's people agreed up front
-                                       signups_per_minute=max(30, args.customers), say=_say))
+                                       signups_per_minute=max(30, args.customers), ledger=ledger_choice(args),
+                                       say=_say))
     await stack.start()
     try:
         async with aiohttp.ClientSession() as http:
             report = await run_demo(stack.client(http), args.customers, say=_say)
         where = {"wallet_pages": f"{stack.wallet_url}/credentials", "verifier_page": stack.verifier_url + "/",
-                 "data_dir": str(stack.data_dir), "ledger": str(stack.layout.peer_data)}
+                 "data_dir": str(stack.data_dir), "ledger": str(stack.ledger_access.data)}
     finally:
         await stack.stop()
     verified = sum(r.verified for r in report.rows)
@@ -88,13 +119,14 @@ def _demo(args: argparse.Namespace) -> int:
         raise CliError("--customers must be at least 1")
     if args.utility not in load_utilities():
         raise CliError(f"EIA utility {args.utility} is not in the eGRID utility map; try 14328 (PG&E)")
+    ledger_choice(args)  # option errors before anything starts
     return asyncio.run(_run(args))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="run the whole mission end to end on the embedded stack",
+        help="run the whole mission end to end on the embedded stack (dev peer, or --ledger fabric)",
         description="Onboard customers, consent, fetch bills, anchor emissions on the ledger, issue and verify "
                     "credentials; exit 0 only if every credential verified.",
     )
@@ -104,4 +136,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--utility", type=int, default=PG_AND_E, metavar="EIA_ID",
                         help=f"EIA-861 utility number (default {PG_AND_E}, Pacific Gas & Electric)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    add_ledger_arguments(parser)
     parser.set_defaults(handler=_demo)

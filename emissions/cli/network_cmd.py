@@ -55,16 +55,9 @@ def _say(line: str) -> None:
 
 
 def _write_profiles(folder: Path):
-    from controllers.ledger import ConnectionProfile, dump_profile
+    from emissions.stack.backends import write_fabric_profiles
 
-    def write(specs) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        for spec in specs:
-            profile = ConnectionProfile(gateway=spec.gateway, msp_id=spec.msp_id, msp_dir=spec.msp_dir,
-                                        channel=spec.channel, chaincode=spec.chaincode, tls_ca=spec.tls_ca,
-                                        endorsing_orgs=spec.endorsing_orgs)
-            (folder / spec.file_name).write_text(dump_profile(profile))
-    return write
+    return lambda specs: write_fabric_profiles(folder, specs)
 
 
 def _up(args: argparse.Namespace) -> int:

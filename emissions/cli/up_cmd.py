@@ -2,6 +2,8 @@
 
 The same stack `emissions demo` drives (dev peer, four agents, controllers), on the same data
 directory, until Ctrl-C; then the controllers, the agents and the dev peer stop (the data stays).
+With `--ledger fabric` it uses a real Fabric network instead of the dev peer (see `emissions demo`):
+a network that was already running stays running, one the stack started stops with it.
 With `--customers N` it first runs the demo's flow for N new customers, so the wallet and
 verifier pages have something to show.
 """
@@ -16,6 +18,7 @@ import sys
 import aiohttp
 from pathlib import Path
 
+from emissions.cli.demo_cmd import add_ledger_arguments, ledger_choice
 from emissions.cli.errors import CliError
 
 
@@ -27,7 +30,8 @@ async def _run(args: argparse.Namespace) -> int:
     from emissions.stack import EmbeddedStack, StackConfig, run_demo
 
     stack = EmbeddedStack(StackConfig(args.data_dir, base_port=args.base_port,
-                                      signups_per_minute=max(30, args.customers), say=_say))
+                                      signups_per_minute=max(30, args.customers), ledger=ledger_choice(args),
+                                      say=_say))
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -46,7 +50,7 @@ async def _run(args: argparse.Namespace) -> int:
                           ("verifier", stack.verifier_url)):
             print(f"{role + ' pages:':15} {url}/  (sign in as operator, the password is in "
                   f"{stack.data_dir / role / 'operator.key'})")
-        print(f"ledger gateway: {stack.devpeer.address} (data in {stack.layout.peer_data})")
+        print(f"ledger gateway: {stack.ledger_access.gateway} (data in {stack.ledger_access.data})")
         print(f"data directory: {stack.data_dir}")
         print("running; Ctrl-C stops the stack (the data stays)", flush=True)
         await stopping.wait()
@@ -71,6 +75,7 @@ def _keep_sign_ins(path: Path, sign_ins: dict[str, tuple[str, str]]) -> Path:
 def _up(args: argparse.Namespace) -> int:
     if args.customers < 0:
         raise CliError("--customers must not be negative")
+    ledger_choice(args)  # option errors before anything starts
     return asyncio.run(_run(args))
 
 
@@ -78,9 +83,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "up",
         help="start the embedded stack and keep it running (pages for a person)",
-        description="Start the dev peer, the four agents and the controllers, and keep them running until Ctrl-C.",
+        description="Start the dev peer (or, with --ledger fabric, a real Fabric network), the four agents and the "
+                    "controllers, and keep them running until Ctrl-C.",
     )
     parser.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where everything persists (default data/demo)")
     parser.add_argument("--base-port", type=int, default=8020, help="first of the stack's loopback ports (default 8020)")
     parser.add_argument("--customers", type=int, default=0, metavar="N", help="first run the demo flow for N customers")
+    add_ledger_arguments(parser)
     parser.set_defaults(handler=_up)

@@ -7,6 +7,8 @@ crash (or simply restarted) finishes the steps that are missing and repeats none
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
@@ -66,7 +68,19 @@ async def prepare_ledger(
                 if proposal["status"] == "applied":
                     break
                 if msp not in proposal["approvals"]:
+                    await _seen(ledgers[msp], proposal["proposal_id"])
                     proposal = await ledgers[msp].approve(proposal["proposal_id"])
             done["registered"].append(spec.msp_id)
             say(f"ledger: registered auditor {spec.msp_id} ({spec.dids[0]})")
     return done
+
+
+async def _seen(ledger: Any, proposal_id: str, timeout: float = 15.0) -> None:
+    """Until `ledger`'s peer has the proposal's block: on a real network another org's peer commits
+    a block a moment after the proposer's peer did (the dev peer has one ledger, so no wait there).
+    After `timeout` the approval goes ahead and names what is missing."""
+    deadline = time.monotonic() + timeout
+    while not any(p["proposal_id"] == proposal_id for p in await ledger.list_proposals("open")):
+        if time.monotonic() > deadline:
+            return
+        await asyncio.sleep(0.1)

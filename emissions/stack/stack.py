@@ -1,13 +1,15 @@
 """`EmbeddedStack`: the whole system on one machine, no Docker.
 
-Crypto material, the dev peer (a child process, persistent SQLite ledger, the emissions chaincode
-in-process), the four ACA-Py agents, and the controllers (utility, customer wallet, auditor with
-issuance, verifier) served on the ports the agents post their webhooks to. The ledger is
+A ledger (by default the dev peer: a child process, persistent SQLite ledger, the emissions
+chaincode in-process; or a real Fabric network, see `emissions.stack.backends`), the four ACA-Py
+agents, and the controllers (utility, customer wallet, auditor with issuance, verifier) served on
+the ports the agents post their webhooks to. The ledger is
 prepared on start: governance bootstrapped by both auditor orgs, eGRID factors sealed, both
 auditor orgs registered with their did:key (from the auditor's agent) and X25519 bill key.
 
-Everything persists under `data_dir` and every start step is idempotent: a second start (after a
-stop or a crash) reuses the crypto, the ledger, the wallets, the DIDs and the keys.
+Everything persists under `data_dir` (a Fabric network in its own folder, by default
+`data_dir/fabric`) and every start step is idempotent: a second start (after a stop or a crash)
+reuses the crypto, the ledger, the wallets, the DIDs and the keys.
 
 The operator keys of the utility, the auditor and the verifier are kept in `utility/operator.key`,
 `auditor/operator.key` and `verifier/operator.key` under `data_dir` (0600): the operator signs in to
@@ -15,6 +17,7 @@ the service's pages as "operator" with it, and a script sends it in `X-Operator-
 
 Ports from `base_port` N: agents N..N+31 (see agents.spec), controllers N+1001, N+1011, N+1021,
 N+1031 (utility, customer webhooks, auditor, verifier), dev peer gateway N+50, wallet pages N+60.
+A Fabric network keeps its own ports (`emissions network`: its base port .. +79).
 """
 
 from __future__ import annotations
@@ -44,11 +47,12 @@ from controllers.customer.service import build_app as wallet_pages_app
 from controllers.issuance import EmissionsIssuer, IssuerSettings, StageClock
 from controllers.ledger import AuditorSpec, LedgerSession, create_secret_file, read_secret_file, open_ledger
 from controllers.ledger.registry import AuditorDirectory
+from emissions.stack.backends import DevPeerLedger, LedgerAccess, LedgerChoice
 from emissions.stack.demo import StackClient
 from emissions.stack.devpeer_process import DevPeerProcess
 from emissions.stack.governance import prepare_ledger
 from emissions.stack.ports import ensure_free
-from emissions.stack.ledger_network import AUDITOR_ORGS, VERIFIER_ORG, LedgerLayout
+from emissions.stack.ledger_network import AUDITOR_ORGS, LedgerLayout
 from controllers.utility.service import UtilityConfig, UtilityService
 from controllers.utility.service import build_app as utility_app
 from controllers.verifier import EmissionsVerifier, VerifierService
@@ -73,6 +77,8 @@ class StackConfig:
     auto_share_emissions: bool = False
     # New wallets from one address per minute; the demo signs its customers up from loopback.
     signups_per_minute: int = 30
+    # Where the ledger comes from: the dev peer (default) or a real Fabric network (FabricLedger).
+    ledger: LedgerChoice = field(default_factory=DevPeerLedger)
     say: Say = field(default=lambda _: None, repr=False)
 
     @property
@@ -88,8 +94,8 @@ class EmbeddedStack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.data_dir = config.data_dir.resolve()
-        self.layout = LedgerLayout(self.data_dir / "ledger")
-        self.devpeer = DevPeerProcess(self.layout.root)
+        self.ledger = config.ledger.backend(self.data_dir, config.gateway_port, config.say)
+        self.ledger_access: LedgerAccess  # set by start()
         self.supervisor = AgentSupervisor(self.data_dir / "agents", progress=lambda role, m: config.say(f"agent {role}: {m}"))
         self.agents: dict[str, RunningAgent] = {}
         self.clock = StageClock()
@@ -107,6 +113,16 @@ class EmbeddedStack:
         self.verifier_key = ""  # the verifier's
 
     # -- where to look ------------------------------------------------------------------------
+    @property
+    def layout(self) -> LedgerLayout:
+        """The dev peer's layout (dev peer backend only)."""
+        return self.ledger.layout
+
+    @property
+    def devpeer(self) -> DevPeerProcess:
+        """The dev peer's process (dev peer backend only)."""
+        return self.ledger.process
+
     def url(self, role: str) -> str:
         return f"http://{HOST}:{self.agents[role].controller_port}"
 
@@ -132,18 +148,13 @@ class EmbeddedStack:
             # The ports this process binds itself; the dev peer and the agents may already be running.
             ensure_free(HOST, {**{f"{role} service": spec.controller_port for role, spec in self._specs.items()},
                                "wallet pages": self.config.wallet_pages_port})
-            say(f"ledger: crypto material in {self.layout.crypto}")
-            self.layout.ensure_crypto()
-            secret = (read_secret_file(self.layout.index_secret) if self.layout.index_secret.exists()
-                      else create_secret_file(self.layout.index_secret))
-            mapping = self.layout.devpeer_mapping(listen=f"{HOST}:{self.config.gateway_port}")
-            address = await self.devpeer.start(mapping)
-            say(f"ledger: dev peer {'started' if self.devpeer.started else 'already running'} at {address} "
-                f"(data in {self.layout.peer_data})")
-            profiles = self.layout.write_profiles(address)
+            access = self.ledger_access = await self.ledger.start()
+            secret = (read_secret_file(access.index_secret) if access.index_secret.exists()
+                      else create_secret_file(access.index_secret))
+            profiles = access.profiles
             say(f"ledger: connection profiles in {profiles} (emissions ledger --profile {profiles}/VerifierMSP.toml ...)")
             self.agents = await self.supervisor.up(self._specs, timeout=90)
-            await self._controllers(self._specs, address, secret)
+            await self._controllers(self._specs, access, secret)
         except BaseException:
             await self.stop()
             raise
@@ -159,7 +170,7 @@ class EmbeddedStack:
         agent = self.agents[role]
         return await self._exit.enter_async_context(AcaPyAdmin(agent.admin_url, agent.api_key, timeout=30))
 
-    async def _controllers(self, specs, address: str, secret: bytes) -> None:
+    async def _controllers(self, specs, access: LedgerAccess, secret: bytes) -> None:
         self.http = await self._exit.enter_async_context(aiohttp.ClientSession())
         utility_key = str(self.config.utility_id)
         self.operator_key = _stored_secret(self.data_dir / "utility" / "operator.key")
@@ -172,7 +183,7 @@ class EmbeddedStack:
         urls = {utility_key: self.url("utility")}
         bills = LocalContentStore(self.data_dir / "bills")
         auditor_store = self._store(self.data_dir / "auditor" / "workflow.sqlite3")
-        issuer = await self._ledger(address, secret, bills, auditor_store)
+        issuer = await self._ledger(access, secret, bills, auditor_store)
         self.auditor_key = _stored_secret(self.data_dir / "auditor" / "operator.key")
         self.auditor = AuditManager(AuditorConfig(self.data_dir / "auditor", urls), issuer.admin, self.http,
                                     auditor_store, issuer)
@@ -180,8 +191,7 @@ class EmbeddedStack:
                           specs["auditor"].controller_port)
         await self.auditor.start()
 
-        verifier_ledger = await self._exit.enter_async_context(
-            open_ledger(self.layout.profile(address, VERIFIER_ORG)))
+        verifier_ledger = await self._exit.enter_async_context(open_ledger(access.verifier))
 
         # One wallet per customer, each a sub-wallet of the customer agent; consent pages name the
         # auditor from the ledger's registry (read as the verifier's org reads it: public state).
@@ -213,7 +223,7 @@ class EmbeddedStack:
         self._exit.callback(store.close)
         return store
 
-    async def _ledger(self, address: str, secret: bytes, bills: LocalContentStore,
+    async def _ledger(self, access: LedgerAccess, secret: bytes, bills: LocalContentStore,
                       store: WorkflowStore) -> EmissionsIssuer:
         """Prepare the ledger (idempotent) and return the auditor org's issuer on it."""
         admin = await self._admin("auditor")
@@ -225,10 +235,9 @@ class EmbeddedStack:
         edition = next(e for e in load_editions() if e.edition == self.config.edition)
         specs = [AuditorSpec(msp, f"{msp[:-3]} Assurance LLP", (dids[msp],), public_multibase(keys[msp].public_key()))
                  for msp in AUDITOR_ORGS]
-        await prepare_ledger(self.layout.admin_profiles(address), index_secret=secret, edition=edition,
+        await prepare_ledger(access.admins, index_secret=secret, edition=edition,
                              utilities=load_utilities(), auditors=specs, say=self.config.say)
-        self.auditor_ledger = await self._exit.enter_async_context(
-            open_ledger(self.layout.profile(address, "Auditor1MSP")))
+        self.auditor_ledger = await self._exit.enter_async_context(open_ledger(access.auditor))
         recipients = [Recipient.of(msp, public_multibase(key.public_key())) for msp, key in keys.items()]
         return EmissionsIssuer(IssuerSettings(dids["Auditor1MSP"], edition=self.config.edition), admin,
                                self.auditor_ledger, BillCustody(bills), store, recipients, clock=self.clock)
@@ -238,7 +247,7 @@ class EmbeddedStack:
         if agents:
             await self.supervisor.down()
         if ledger:
-            await self.devpeer.stop()
+            await self.ledger.stop()  # a Fabric network only if this start started it
 
 
 def _x25519(path: Path):
