@@ -10,7 +10,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import sys
 import textwrap
 import time
@@ -26,6 +25,7 @@ from controllers.acapy import AdminApiError, new_challenge
 from controllers.verifier.proofs import ProofCheckBusy, ProofChecker, ProofCheckUnavailable, reasons
 from controllers.verifier.request import request_credential
 from credentials.vocabulary import CREDENTIALS_V1, ED25519_2020_CONTEXT, EMISSIONS_TYPE, PROJECT_CONTEXT
+from testkit.agents import free_port
 from tests.credentials.holder import Holder
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -247,12 +247,6 @@ async def _listener_is_real(listener: Listener) -> None:
     assert listener.connections == 1
 
 
-def _dead_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # closed again: nothing listens there
-
-
 async def test_a_did_web_issuer_is_refused_without_any_connection(checker, issued, agent_network):
     challenge = new_challenge()
     async with agent_network.holder() as customer:
@@ -260,7 +254,7 @@ async def test_a_did_web_issuer_is_refused_without_any_connection(checker, issue
     answers = {}
     for port_kind in ("listening", "closed"):
         async with Listener() as listener:
-            port = listener.port if port_kind == "listening" else _dead_port()
+            port = listener.port if port_kind == "listening" else free_port()  # closed again: nothing listens there
             did = f"did:web:127.0.0.1%3A{port}"
             web_issuer = _edit(issued.credential, lambda d: (d.update(issuer=did),
                                                              d["proof"].update(verificationMethod=f"{did}#key-1")))
@@ -282,7 +276,7 @@ async def test_an_unknown_context_is_refused_without_any_connection(checker, iss
     answers = {}
     for port_kind in ("listening", "closed"):
         async with Listener() as listener:
-            port = listener.port if port_kind == "listening" else _dead_port()
+            port = listener.port if port_kind == "listening" else free_port()  # closed again: nothing listens there
             url = f"http://127.0.0.1:{port}/contexts/v1"
             credential = _edit(issued.credential, lambda d: d["@context"].append(url))
             presentation = _edit(vp, lambda d: d["@context"].append(url))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import socket
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -15,6 +14,7 @@ from controllers.verifier import VerifierService, build_app
 from controllers.web.admission import Admission
 from controllers.workflow import WorkflowStore
 
+from testkit.agents import free_port
 from tests.credentials.holder import Holder
 
 OPERATOR_KEY = "verifier-operator-test-key"
@@ -152,10 +152,7 @@ async def test_an_issuer_that_is_not_a_did_key_opens_no_connection(ledger_world,
     connections = []
     listener = await asyncio.start_server(lambda r, w: connections.append(w.close()), "127.0.0.1", 0)
     open_port = listener.sockets[0].getsockname()[1]
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    closed_port = closed.getsockname()[1]
-    closed.close()
+    closed_port = free_port()  # closed again: nothing listens there
     service, store = _service(world)
     try:
         async with TestClient(TestServer(build_app(service, "webhook-secret", OPERATOR_KEY))) as http:
