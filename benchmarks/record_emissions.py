@@ -62,6 +62,7 @@ from controllers.ledger import (  # noqa: E402
     dump_profile,
     load_profile,
     new_secret,
+    caught_up,
     open_ledger,
 )
 from network.msp import generate_crypto_material, parse_crypto_config  # noqa: E402
@@ -107,11 +108,16 @@ async def prepare(profile_of: ProfileOf) -> float:
     admins = [profile_of(msp, "Admin") for msp in ORGS]
     async with open_ledger(admins[0]) as one, open_ledger(admins[1]) as two:
         first, second = one.client, two.client
+        # On a real network each org's step must see the other's last one first (caught_up).
         await first.bootstrap(list(ORGS), new_secret())  # the customer index secret
+        await caught_up([one, two])
         await second.bootstrap(list(ORGS))
         for msp in ORGS:
             spec = AuditorSpec(msp, msp, (DIDS[msp],), "z6LSbysY2xFMRpGMhb7tFTLMpeuPRaqaWM1yECx2AtzE3KCc")
-            await second.approve((await first.propose_auditor(spec))["proposal_id"])
+            proposal = await first.propose_auditor(spec)
+            await caught_up([one, two])
+            await second.approve(proposal["proposal_id"])
+        await caught_up([one, two])
         started = time.perf_counter()
         await first.load_edition(load_editions()[-1], load_utilities())
         return time.perf_counter() - started

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from greenbutton.errors import GreenButtonError
+from greenbutton.model import EARLIEST, LATEST
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ESPI = "{http://naesb.org/espi}"
@@ -52,6 +53,36 @@ def integer(element: etree._Element) -> int:
         raise fail(element, what) from None
 
 
+# Ranges of the ESPI simple types (usage.xsd) this reader checks.
+INT48 = (-(2**47), 2**47)  # the schema's own bounds, maxInclusive 140737488355328 included
+UINT32 = (0, 2**32 - 1)
+INT16 = (-(2**15), 2**15 - 1)
+UINT16 = (0, 2**16 - 1)
+
+
+def bounded(element: etree._Element, low: int, high: int, what: str) -> int:
+    """integer(element), refused outside [low, high] with a message naming `what` the range is."""
+    number = integer(element)
+    if not low <= number <= high:
+        raise fail(element, f"{_shown(number)} is outside the {what} range {low}..{high}")
+    return number
+
+
+def timestamp(element: etree._Element) -> int:
+    """Seconds since 1970 (TimeType), refused when no calendar date can stand for it."""
+    number = integer(element)
+    if number > LATEST:
+        raise fail(element, f"{_shown(number)} is past the year 9999")
+    if number < EARLIEST:
+        raise fail(element, f"{_shown(number)} is before the year 1")
+    return number
+
+
+def _shown(number: int) -> str:
+    text = str(number)
+    return text if len(text) <= 24 else f"{text[:20]}... ({len(text)} digits)"
+
+
 def child_integers(element: etree._Element) -> dict[str, int]:
     """Integer-valued direct children of a small resource, by local name (in the ESPI namespace)."""
     values: dict[str, int] = {}
@@ -67,19 +98,21 @@ def child(element: etree._Element, name: str) -> etree._Element | None:
 
 
 def interval(element: etree._Element) -> tuple[int, int]:
-    """(start, duration) of a DateTimeInterval element; both required, duration non-negative."""
+    """(start, duration) of a DateTimeInterval element; both required, within TimeType and UInt32."""
     start = duration = None
     for node in element:
         if node.tag == ESPI + "start":
-            start = integer(node)
+            start = timestamp(node)
         elif node.tag == ESPI + "duration":
-            duration = integer(node)
+            if integer(node) < 0:
+                raise fail(node, f"has a negative duration {integer(node)}")
+            duration = bounded(node, *UINT32, "UInt32")
     if start is None:
         raise fail(element, "has no start")
     if duration is None:
         raise fail(element, "has no duration")
-    if duration < 0:
-        raise fail(element, f"has a negative duration {duration}")
+    if start + duration > LATEST:
+        raise fail(element, "ends past the year 9999")
     return start, duration
 
 

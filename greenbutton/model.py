@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from array import array
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,9 +15,37 @@ from greenbutton.localtime import LocalTimeParameters
 
 NO_COST = -(2**63)  # outside Int48, so it cannot collide with a real cost
 
+# The instants a datetime can hold; the parser refuses timestamps outside them, so utc() never fails.
+EARLIEST = -62135596800  # 0001-01-01T00:00:00Z
+LATEST = 253402300799  # 9999-12-31T23:59:59Z
+
 
 def utc(epoch_seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch_seconds, UTC)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the reader assumed or noticed while the readings themselves stayed trustworthy.
+
+    `code` is stable for programs (e.g. "dst-rule-invalid"); `message` is one sentence for people;
+    `element` and `line` say where in the source, when known.
+    """
+
+    code: str
+    message: str
+    element: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        if self.element and self.line:
+            return f"{self.element} (line {self.line}): {self.message}"
+        if self.element:
+            return f"{self.element}: {self.message}"
+        return self.message
+
+    def to_json(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, "element": self.element, "line": self.line}
 
 
 @dataclass(frozen=True)
@@ -28,14 +58,19 @@ class Reading:
 
 @dataclass(frozen=True)
 class Duplicate:
-    """The same interval start more than once in a series; only the first value is kept."""
+    """The same interval start more than once in a series; only the first reading is kept.
+
+    Exact repeats (same duration and value) are harmless; a conflicting one means the document
+    disagrees with itself about that interval.
+    """
 
     start: datetime
     values: tuple[Decimal, ...]
+    durations: tuple[int, ...] = ()
 
     @property
     def conflicting(self) -> bool:
-        return len(set(self.values)) > 1
+        return len(set(self.values)) > 1 or len(set(self.durations)) > 1
 
 
 @dataclass(frozen=True)
@@ -52,6 +87,15 @@ class Overlap:
 
     start: datetime
     previous_end: datetime
+    end: datetime | None = None  # of this reading
+    previous_start: datetime | None = None
+
+    def describe(self) -> str:
+        """Both intervals, for a reason a person can check against the file."""
+        def span(lo: datetime | None, hi: datetime | None) -> str:
+            return f"{_iso(lo)}..{_iso(hi)}"
+
+        return f"{span(self.previous_start, self.previous_end)} overlaps {span(self.start, self.end)}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,13 +145,13 @@ class Series:
     @property
     def end(self) -> datetime:
         """End of the last reading (exclusive)."""
-        return utc(max(s + d for s, d in zip(self.columns.starts, self.columns.durations)))
+        return utc(max(map(operator.add, self.columns.starts, self.columns.durations)))
 
     @property
     def interval_seconds(self) -> int:
-        """The most common reading duration."""
-        durations = self.columns.durations
-        return max(set(durations), key=durations.count)
+        """The most common reading duration (the shortest among equally common ones)."""
+        counts = Counter(self.columns.durations)
+        return min(counts, key=lambda d: (-counts[d], d))
 
     @property
     def total(self) -> Decimal | None:
@@ -118,10 +162,12 @@ class Series:
 
     @property
     def cost(self) -> Decimal | None:
-        costs = [c for c in self.columns.costs if c != NO_COST]
-        if not costs:
+        costs = self.columns.costs
+        if NO_COST not in costs:
+            return Decimal(sum(costs)).scaleb(COST_SCALE)
+        if costs.count(NO_COST) == len(costs):
             return None
-        return Decimal(sum(costs)).scaleb(COST_SCALE)
+        return Decimal(sum(c for c in costs if c != NO_COST)).scaleb(COST_SCALE)
 
     @property
     def first_value(self) -> Decimal:
@@ -174,7 +220,7 @@ class UsageDocument:
     usage_points: tuple[UsagePoint, ...] = ()
     billing_periods: tuple[BillingPeriod, ...] = ()
     local_time: LocalTimeParameters | None = None  # the document's, when it has exactly one
-    notices: tuple[str, ...] = ()  # assumptions the parser had to make, in words
+    notices: tuple[Notice, ...] = ()  # what the parser assumed or noticed, in document order
 
     def local_time_for(self, usage_point: int | None) -> LocalTimeParameters | None:
         if usage_point is not None and self.usage_points[usage_point].local_time is not None:
@@ -191,3 +237,7 @@ class UsageDocument:
             and (flow is None or s.flow == flow)
             and (delta is None or s.is_delta == delta)
         ]
+
+
+def _iso(instant: datetime | None) -> str:
+    return "?" if instant is None else instant.strftime("%Y-%m-%dT%H:%M:%SZ")

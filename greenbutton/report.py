@@ -58,7 +58,7 @@ def summary(doc: UsageDocument, *, net: bool = False) -> dict[str, Any]:
             for n in net_totals(doc)
         ]
     if doc.notices:
-        data["notices"] = list(doc.notices)
+        data["notices"] = [n.to_json() for n in doc.notices]
     return data
 
 

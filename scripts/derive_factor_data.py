@@ -9,6 +9,9 @@ chaincode/emissions/data/:
   provenance (edition, revision, tables, publication, SHA-256 of every input).
 - utilities.json: EIA utility number -> name, state(s), NERC region, and eGRID subregion
   assignment (candidates, chosen, ambiguity), with provenance.
+- ghghub2024.json: the fuel factors for Scope 1 (EPA GHG Emission Factors Hub 2024, Table 1, the
+  gaseous fuels in ../shared/data/epa_ghg_hub, per mmBtu and heat content per scf) with the GWP
+  set eGRID 2023 uses (AR5), so both scopes' CO2e add up.
 
 Published decimals are copied as strings, never through float. Output is deterministic (sorted
 keys, fixed layout), so `--check` can prove the committed files equal a fresh derivation.
@@ -379,11 +382,41 @@ def render(document: Mapping[str, Any]) -> bytes:
     return (json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+FUEL_EDITION = "GHGHub2024"
+FUEL_NAMES = {"Natural Gas": "natural_gas", "Propane Gas": "propane"}
+
+
+def derive_fuels(hub: Path, egrid: Path) -> dict[str, Any]:
+    """The Hub's gaseous fuels as a fuel edition (chaincode.emissions.combustion.FuelEdition form)."""
+    table = hub / "stationary_combustion_natural_gas.csv"
+    gwp_file = egrid / "epa_egrid_global_warming_potential.csv"
+    fuels = {}
+    for row in _rows(table):
+        name = FUEL_NAMES.get(row["fuel"])
+        if name is None:
+            raise SourceError(f"{table.name}: unknown fuel {row['fuel']!r}")
+        fuels[name] = {field: _decimal_text(row[field], f"{table.name} {row['fuel']} {field}") for field in
+                       ("heat_content_mmbtu_per_scf", "kg_co2_per_mmbtu", "g_ch4_per_mmbtu", "g_n2o_per_mmbtu")}
+    gwp = {row["Gas"]: _decimal_text(row["gwp"], f"{gwp_file.name} {row['Gas']}") for row in _rows(gwp_file)}
+    if "natural_gas" not in fuels or not {"CH4", "N2O"} <= set(gwp):
+        raise SourceError(f"{table.name} needs a Natural Gas row and {gwp_file.name} CH4 and N2O")
+    return {
+        "edition": FUEL_EDITION, "year": 2024, "published": "2024",
+        "source": "EPA GHG Emission Factors Hub 2024, Table 1 Stationary Combustion (higher heating values)",
+        "gwp": {"name": "AR5", "ch4": gwp["CH4"], "n2o": gwp["N2O"]},
+        "fuels": fuels,
+        "provenance": {"inputs": {table.name: _sha256(table), gwp_file.name: _sha256(gwp_file)},
+                       "gwp_source": "eGRID 2023's global warming potentials (IPCC AR5, 100-year)"},
+    }
+
+
 def derive(source: Path = DEFAULT_SOURCE) -> dict[str, bytes]:
-    """File name -> exact bytes of every data file this script owns."""
+    """File name -> exact bytes of every data file this script owns (`source`: the eGRID folder; the
+    Hub's folder is its sibling epa_ghg_hub)."""
     return {
         f"{EDITION.lower()}.json": render(derive_edition(source)),
         "utilities.json": render(derive_utilities(source)),
+        f"{FUEL_EDITION.lower()}.json": render(derive_fuels(source.parent / "epa_ghg_hub", source)),
     }
 
 

@@ -31,7 +31,8 @@ from chaincode.emissions.units import kg_for, kg_to_tonnes, lb_per_mwh_to_kg_per
 Basis = Literal["location", "market"]
 
 
-def _kwh(value: object, what: str = "kWh") -> Decimal:
+def metered(value: object, what: str = "kWh") -> Decimal:
+    """A metered quantity: a finite, non-negative Decimal (or int)."""
     # Floats are refused: 0.1 kWh as a float is not 0.1, and peers must agree to the digit.
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
         raise CalculationError(f"{what} must be a Decimal (or int), got {type(value).__name__}")
@@ -41,7 +42,7 @@ def _kwh(value: object, what: str = "kWh") -> Decimal:
     return value
 
 
-def _aware(value: datetime, what: str) -> datetime:
+def aware(value: datetime, what: str) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise CalculationError(f"{what} must be a timezone-aware datetime, got {value!r}")
     return value
@@ -63,7 +64,7 @@ class GasMasses:
 
 def masses_for(kwh: Decimal, rates: EmissionRates) -> GasMasses:
     """The masses emitted for `kwh` at `rates` (lb/MWh)."""
-    kwh = _kwh(kwh)
+    kwh = metered(kwh)
     co2e_kg = kg_for(kwh, rates.co2e)
     return GasMasses(
         co2_kg=round_kg(kg_for(kwh, rates.co2)),
@@ -144,11 +145,11 @@ def calculate_hourly(
     hours = []
     seen: set[datetime] = set()
     for start, kwh in hourly_kwh:
-        _aware(start, "interval start")
+        aware(start, "interval start")
         if start in seen:
             raise CalculationError(f"interval starting {datetime_str(start)} appears twice")
         seen.add(start)
-        kwh = _kwh(kwh, f"kWh of the interval starting {datetime_str(start)}")
+        kwh = metered(kwh, f"kWh of the interval starting {datetime_str(start)}")
         hours.append(HourEmissions(
             start=start,
             kwh=kwh,
@@ -190,11 +191,11 @@ def calculate_period(
     hourly_kwh: Iterable[tuple[datetime, Decimal]] = (),
 ) -> PeriodEmissions:
     """Emissions for `kwh` used in [start, end); per interval too when `hourly_kwh` is given."""
-    kwh = _kwh(kwh)
+    kwh = metered(kwh)
     if (start is None) != (end is None):
         raise CalculationError("give both start and end of the period, or neither")
     if start is not None and end is not None:
-        if _aware(start, "period start") >= _aware(end, "period end"):
+        if aware(start, "period start") >= aware(end, "period end"):
             raise CalculationError(f"period start {datetime_str(start)} is not before its end {datetime_str(end)}")
     hourly = calculate_hourly(hourly_kwh, location, market)
     if start is not None and end is not None:

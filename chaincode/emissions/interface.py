@@ -13,7 +13,7 @@ from typing import Any
 from chaincode.emissions.canonical import canonical_json
 
 __all__ = ["CHAINCODE", "CONTRACTS", "DETAILS_COLLECTION", "INDEX_SECRET_BYTES", "TRANSIENT_DETAIL",
-           "TRANSIENT_INDEX_SECRET", "edition_digest"]
+           "TRANSIENT_INDEX_SECRET", "edition_digest", "fuel_edition_digest"]
 
 CHAINCODE = "emissions"
 CONTRACTS: Mapping[str, frozenset[str]] = {
@@ -21,7 +21,8 @@ CONTRACTS: Mapping[str, frozenset[str]] = {
                                   "ApproveProposal", "GetProposal", "ListProposals", "GetAuditor", "GetAuditorByDid",
                                   "AuditorHistory", "ListAuditors", "IsActiveAuditor"}),
     "FactorRegistry": frozenset({"CreateEdition", "LoadRegions", "LoadUtilities", "SealEdition", "GetEdition",
-                                 "ListEditions", "GetUtility", "GetFactor", "SetMarketFactor", "GetMarketFactors"}),
+                                 "ListEditions", "GetUtility", "GetFactor", "SetMarketFactor", "GetMarketFactors",
+                                 "LoadFuelEdition", "GetFuelEdition"}),
     "EmissionsRecords": frozenset({"RecordEmissions", "GetRecord", "GetRecordDetail", "QueryRecords", "RecordHistory",
                                    "VerifyRecord"}),
 }
@@ -34,3 +35,8 @@ INDEX_SECRET_BYTES = 32
 def edition_digest(edition: Mapping[str, Any], utilities: Mapping[str, Any]) -> str:
     """The content digest of an edition (FactorEdition.to_json_dict() form) and its utilities."""
     return hashlib.sha256(canonical_json({"edition": dict(edition), "utilities": dict(utilities)})).hexdigest()
+
+
+def fuel_edition_digest(edition: Mapping[str, Any]) -> str:
+    """The content digest of a fuel edition (FuelEdition.to_json_dict() form)."""
+    return hashlib.sha256(canonical_json({"fuel_edition": dict(edition)})).hexdigest()

@@ -12,12 +12,14 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from chaincode.emissions.combustion import FuelEdition
 from chaincode.emissions.errors import FactorDataError
 from chaincode.emissions.factors import FactorEdition
 from chaincode.emissions.utilities import UtilityRecord, utilities_from_json_dict
 
 _PACKAGE = "chaincode.emissions.data"
 EDITION_FILES = ("egrid2023.json",)
+FUEL_EDITION_FILES = ("ghghub2024.json",)
 UTILITIES_FILE = "utilities.json"
 
 
@@ -33,6 +35,12 @@ def load_editions() -> tuple[FactorEdition, ...]:
     """Every shipped eGRID edition, oldest first."""
     editions = (FactorEdition.from_json_dict(_load(name)) for name in EDITION_FILES)
     return tuple(sorted(editions, key=lambda e: e.year))
+
+
+@cache
+def load_fuel_editions() -> tuple[FuelEdition, ...]:
+    """Every shipped fuel edition (Scope 1 factors), oldest first."""
+    return tuple(sorted((FuelEdition.from_json_dict(_load(name)) for name in FUEL_EDITION_FILES), key=lambda e: e.year))
 
 
 @cache

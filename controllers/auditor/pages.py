@@ -131,11 +131,12 @@ def audit(user: str, csrf: str, record: AuditRecord) -> str:
         f"<dt>{h(k)}</dt><dd>{h(v)}</dd>" for k, v in facts) + "</dl></div>"
     periods = record.periods
     if periods:
-        rows = [(f"{str(p.get('start', ''))[:10]} to {str(p.get('end', ''))[:10]}", p.get("kwh", ""),
+        rows = [(f"{str(p.get('start', ''))[:10]} to {str(p.get('end', ''))[:10]}",
+                 f"{p['gas']} {p['unit']} gas" if "gas" in p else f"{p.get('kwh', '')} kWh",
                  str(p.get("step", "")),
                  Html(f"<code>{h(((p.get('anchored') or {}).get('anchor') or {}).get('record_id') or '')}</code>"))
                 for p in periods]
-        body += "<h2>Billing periods</h2>" + table(("Billing period", "kWh", "Step", "Ledger record"), rows,
+        body += "<h2>Billing periods</h2>" + table(("Billing period", "Usage", "Step", "Ledger record"), rows,
                                                     row_headers=True, numeric=(1,))
         body += f'<p class="meta">{h(_stored(record))}</p>'
     actions = []

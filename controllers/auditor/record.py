@@ -160,8 +160,10 @@ class AuditRecord:
             "updated": self.updated,
             "request": self.request,
             "periods": [
-                {"start": p["start"], "end": p["end"], "kwh": p["kwh"], "step": p["step"],
-                 "record_id": (p.get("anchored") or {}).get("anchor", {}).get("record_id")}
+                {"start": p["start"], "end": p["end"], "step": p["step"],
+                 "record_id": (p.get("anchored") or {}).get("anchor", {}).get("record_id"),
+                 # electricity (Scope 2) in kWh, or gas (Scope 1) in the bill's unit
+                 **({"gas": p["gas"], "unit": p["unit"]} if "gas" in p else {"kwh": p["kwh"]})}
                 for p in self.periods
             ],
         }

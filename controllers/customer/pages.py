@@ -82,6 +82,16 @@ def _utility(utility: str, name: str | None = None) -> str:
     return f"{name} (EIA {utility})" if name else f"utility EIA {utility}"
 
 
+def _and_fuel(group: AccountYear) -> str:
+    return " and ".join(views.fuel_words(f) for f in group.fuels) or "fuel"
+
+
+def _fuel_used(group: AccountYear) -> str:
+    """"600 therm (60.0 mmBtu)"; bills in several units are listed unit by unit, the mmBtu summed."""
+    quantities = ", ".join(f"{number(total)} {unit}" for unit, total in group.fuel_used)
+    return f"{quantities} ({number(group.total_mmbtu)} mmBtu)"
+
+
 # ---------------------------------------------------------------- home
 
 def home(user: str, csrf: str, *, pending_consents: int, pending_shares: int, audits_in_progress: Sequence[str],
@@ -117,19 +127,24 @@ def home(user: str, csrf: str, *, pending_consents: int, pending_shares: int, au
                      f'<div class="card"><ul class="list-plain">{items}</ul></div></section>')
 
     parts.append('<section aria-labelledby="latest"><h2 id="latest">Your latest emissions</h2>')
-    latest: dict[tuple[str, str], AccountYear] = {}
+    latest: dict[tuple[str, str, int], AccountYear] = {}
     for group in groups:  # newest year first
-        latest.setdefault((group.utility, group.account), group)
+        latest.setdefault((group.utility, group.account, group.scope), group)
     if latest:
         cards = []
         for group in latest.values():
+            if group.scope == 1:
+                figures = (f'<p class="stat">{h(number(group.total_scope1))} <span class="stat-unit">tCO2e</span></p>'
+                           f'<p class="stat-label">Scope 1, {h(_and_fuel(group))} burned on site: '
+                           f'{h(_fuel_used(group))}.</p>')
+            else:
+                figures = (f'<p class="stat">{h(number(group.total_location))} <span class="stat-unit">tCO2e</span></p>'
+                           f'<p class="stat-label">Location-based. Market-based: {h(number(group.total_market))} tCO2e. '
+                           f'Electricity used: {h(number(group.total_kwh))} kWh.</p>')
             cards.append(
-                f'<div class="card"><h3>Account {h(group.account)}, {group.year}</h3>'
+                f'<div class="card"><h3>{h(group.title)}</h3>'
                 f'<p class="meta">{h(_utility(group.utility))} · {h(_plural(group.months, "month"))}</p>'
-                f'<p class="stat">{h(number(group.total_location))} <span class="stat-unit">tCO2e</span></p>'
-                f'<p class="stat-label">Location-based. Market-based: {h(number(group.total_market))} tCO2e. '
-                f'Electricity used: {h(number(group.total_kwh))} kWh.</p>'
-                f'<p><a href="/credentials#{h(group.key)}">See the months</a></p></div>')
+                f'{figures}<p><a href="/credentials#{h(group.key)}">See the months</a></p></div>')
         parts.append(f'<div class="cards">{"".join(cards)}</div>')
     else:
         parts.append('<div class="card"><p>You hold no emissions credentials yet. Connect to your utility and '
@@ -273,7 +288,48 @@ def consent(user: str, csrf: str, record: ConsentRecord, *, auditor_name: str | 
 
 # ---------------------------------------------------------------- credentials
 
+def _fuel_section(group: AccountYear) -> str:
+    """A Scope 1 account-year: fuel as billed, its energy and tCO2e per period; no chart (the chart
+    draws electricity)."""
+    many_points = len(group.service_points) > 1
+    rows = []
+    for row in group.rows:
+        cells = [Html(f'<a href="{h(row.path)}">{h(row.period_label)}</a>')]
+        if many_points:
+            cells.append(row.service_point)
+        cells += [f"{number(row.fuel_quantity)} {row.fuel_unit}", number(row.fuel_mmbtu), number(row.tco2e_scope1)]
+        rows.append(cells)
+    headers = ["Period"] + (["Service point"] if many_points else []) + \
+              ["Fuel used (as billed)", "mmBtu", "tCO2e Scope 1"]
+    first_num = 2 if many_points else 1
+    single_unit = len(group.fuel_used) == 1
+    footer = [f"Total {group.year}"] + ([""] if many_points else []) + \
+             [f"{number(group.fuel_used[0][1])} {group.fuel_used[0][0]}" if single_unit else "",
+              number(group.total_mmbtu), number(group.total_scope1)]
+    fuels = _and_fuel(group)
+    parts = [
+        f'<section class="account-year" id="{h(group.key)}" aria-labelledby="{h(group.key)}-h">',
+        f'<div class="section-head"><h2 id="{h(group.key)}-h">{h(group.title)}</h2>'
+        f'<p class="meta">{h(_utility(group.utility))} · {h(_plural(group.months, "month"))}</p></div>',
+        '<div class="cards">',
+        _stat(number(group.total_scope1), "tCO2e", f"Scope 1, {fuels} burned on site, {group.year}"),
+        _stat(number(group.total_mmbtu), "mmBtu", f"Energy of the {fuels} used, {group.year}"),
+        "</div>",
+        table(headers, rows, row_headers=True, numeric=range(first_num, first_num + 3), footer=footer,
+              caption=f"Account {group.account}, {fuels}, {group.year}, newest month first"),
+    ]
+    if group.superseded:
+        replaced = "credential was" if group.superseded == 1 else "credentials were"
+        parts.append(notice(
+            f"{group.superseded} older {replaced} replaced by a newer issue for the same period; only the "
+            f"newest issue of each period is shown and counted.", kind="info"))
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def _group_section(group: AccountYear) -> str:
+    if group.scope == 1:
+        return _fuel_section(group)
     many_points = len(group.service_points) > 1
     notes: list[str] = []  # distinct reasons, numbered in order of first use
 
@@ -303,7 +359,7 @@ def _group_section(group: AccountYear) -> str:
     table_html = table(headers, rows, row_headers=True, numeric=numeric, footer=footer,
                        caption=f"Account {group.account}, {group.year}, newest month first")
 
-    title = f"Account {group.account}, {group.year}"
+    title = group.title
     parts = [
         f'<section class="account-year" id="{h(group.key)}" aria-labelledby="{h(group.key)}-h">',
         f'<div class="section-head"><h2 id="{h(group.key)}-h">{h(title)}</h2>'
@@ -345,7 +401,9 @@ def credentials(user: str, csrf: str, groups: Sequence[AccountYear], accounts: S
     if groups:
         parts.append("<p>Each emissions credential is an auditor's signed statement of one billing period: "
                      "the electricity you used and its Scope 2 emissions, location-based (the grid average "
-                     "where you are) and market-based (your utility's own mix, where one is registered).</p>")
+                     "where you are) and market-based (your utility's own mix, where one is registered)"
+                     + (", or the fuel you burned on site, such as natural gas, and its Scope 1 emissions" if any(g.scope == 1 for g in groups)
+                        else "") + ". All emissions are in tonnes of CO2 equivalent (tCO2e).</p>")
         parts.extend(_group_section(group) for group in groups)
     else:
         parts.append('<div class="card"><p>You hold no emissions credentials yet. Once an auditor has checked '
@@ -376,6 +434,42 @@ def credential(user: str, csrf: str, row: EmissionsRow, *, bill_check: str | Non
         parts.append(notice(bill_check, kind=kind))
     parts.append(f'<p class="meta">Account {h(row.account)} at {h(_utility(row.utility, utility_name))}, '
                  f"service point {h(row.service_point)}</p>")
+    if row.scope == 1:
+        parts.append(_fuel_figures(row))
+    else:
+        parts.append(_electricity_figures(row))
+    _credential_tail(parts, row, csrf)
+    return _page(f"Emissions for {row.period_label}", "".join(parts), user, csrf)
+
+
+def _fuel_figures(row: EmissionsRow) -> str:
+    factors = row.fuel_factors
+    per_mmbtu = ", ".join(f"{h(factors[term])} {unit}" for term, unit in (
+        ("co2KgPerMmbtu", "kg CO2"), ("ch4GPerMmbtu", "g CH4"), ("n2oGPerMmbtu", "g N2O")) if term in factors)
+    figures = [
+        ("Period", f"{h(row.period_label)} <span class=\"muted\">({h(row.period_start.isoformat())} to "
+                   f"{h(row.period_end.isoformat())})</span>"),
+        ("Scope", f"Scope 1: {h(views.fuel_words(row.fuel))} burned on site"),
+        ("Fuel used", f"{h(number(row.fuel_quantity))} {h(row.fuel_unit)} ({h(number(row.fuel_mmbtu))} mmBtu)"),
+        ("Emissions", f"{h(number(row.tco2e_scope1))} tCO2e"),
+        ("Factor edition", h(row.factor_edition)),
+        ("Emission factors", f"{per_mmbtu} per mmBtu" if per_mmbtu else "Not stated"),
+        ("Heat content", f"{h(factors['heatContentMmbtuPerScf'])} mmBtu per scf"
+         if "heatContentMmbtuPerScf" in factors else "Not stated"),
+        ("Global warming potentials", h(row.gwp_set or "Not stated")),
+        ("Factor source", h(row.factor_source or "Not stated")),
+    ]
+    return ('<div class="cards">'
+            + _stat(f"{number(row.fuel_quantity)}", row.fuel_unit or "", f"{views.fuel_words(row.fuel).capitalize()} used")
+            + _stat(number(row.fuel_mmbtu), "mmBtu", "Energy")
+            + _stat(number(row.tco2e_scope1), "tCO2e", "Scope 1 emissions")
+            + "</div>"
+            + '<section aria-labelledby="figures-h" class="card"><h2 id="figures-h">Figures</h2>'
+            + _facts(figures) + "</section>")
+
+
+def _electricity_figures(row: EmissionsRow) -> str:
+    parts = []
     parts.append('<div class="cards">'
                  + _stat(number(row.kwh), "kWh", "Electricity used")
                  + _stat(number(row.tco2e_location), "tCO2e", "Location-based emissions")
@@ -402,7 +496,11 @@ def credential(user: str, csrf: str, row: EmissionsRow, *, bill_check: str | Non
         figures.append(("Interval readings", h(f"{row.hourly_intervals} included in the credential")))
     parts.append('<section aria-labelledby="figures-h" class="card"><h2 id="figures-h">Figures</h2>'
                  + _facts(figures) + "</section>")
+    return "".join(parts)
 
+
+def _credential_tail(parts: list[str], row: EmissionsRow, csrf: str) -> None:
+    """The ledger anchor, the bill and the issuer: the same for both scopes."""
     parts.append('<section aria-labelledby="ledger-h" class="card"><h2 id="ledger-h">Ledger anchor</h2>'
                  "<p class=\"muted\">Where the auditors' ledger recorded these figures; anyone you share the "
                  "credential with can check them there.</p>"
@@ -433,7 +531,6 @@ def credential(user: str, csrf: str, row: EmissionsRow, *, bill_check: str | Non
                  ]) + "</section>")
     parts.append(f'<p><a href="/credentials#{h(row.group_key)}">Back to {h(row.year)} for account '
                  f"{h(row.account)}</a></p>")
-    return _page(f"Emissions for {row.period_label}", "".join(parts), user, csrf)
 
 
 # ---------------------------------------------------------------- sharing
@@ -476,19 +573,34 @@ def sharing_request(user: str, csrf: str, request: SharingRequest, *,
 
     rows = []
     hourly = 0
+    # Scope and Scope 1 columns only when a fuel credential is among them: most requests are electricity.
+    fuel = any(row.scope == 1 for row in (held.get(m.ledger_record) for m in request.matches) if row is not None)
+
+    def optional(*cells: object) -> list[object]:
+        return list(cells) if fuel else []
+
     for match in request.matches:
         row = held.get(match.ledger_record)
-        if row is not None:
-            hourly += 1 if row.hourly_intervals else 0
-            rows.append([Html(f'<a href="{h(row.path)}">{h(row.period_label)}</a>'), number(row.kwh),
-                         number(row.tco2e_location), number(row.tco2e_market), Html(f"<code>{h(row.issuer)}</code>")])
+        period: object = views.period_words(match.period_start, match.period_end)
+        if row is None:
+            rows.append([period, *optional("—"), "—", "—", "—", *optional("—"), Html(f"<code>{h(match.issuer)}</code>")])
+            continue
+        period = Html(f'<a href="{h(row.path)}">{h(row.period_label)}</a>')
+        hourly += 1 if row.hourly_intervals else 0
+        if row.scope == 1:
+            rows.append([period, "Scope 1", f"{number(row.fuel_quantity)} {row.fuel_unit} of "
+                         f"{views.fuel_words(row.fuel)}", "—", "—", number(row.tco2e_scope1),
+                         Html(f"<code>{h(row.issuer)}</code>")])
         else:
-            rows.append([views.period_words(match.period_start, match.period_end), "—", "—", "—",
-                         Html(f"<code>{h(match.issuer)}</code>")])
+            rows.append([period, *optional("Scope 2"), f"{number(row.kwh)} kWh" if fuel else number(row.kwh),
+                         number(row.tco2e_location), number(row.tco2e_market), *optional("—"),
+                         Html(f"<code>{h(row.issuer)}</code>")])
     if rows:
         parts.append("<h2>What would be shared</h2>")
-        parts.append(table(["Period", "kWh", "tCO2e location-based", "tCO2e market-based", "Issued by"], rows,
-                           row_headers=True, numeric=(1, 2, 3)))
+        headers = (["Period", "Scope", "Used", "tCO2e location-based (Scope 2)", "tCO2e market-based (Scope 2)",
+                    "tCO2e Scope 1", "Issued by"] if fuel else
+                   ["Period", "kWh", "tCO2e location-based", "tCO2e market-based", "Issued by"])
+        parts.append(table(headers, rows, row_headers=True, numeric=(3, 4, 5) if fuel else (1, 2, 3)))
         hourly_words = (f" and, for {_plural(hourly, 'credential')}, the interval readings" if hourly else "")
         parts.append("<p class=\"muted\">Each credential is shared whole, as the auditor signed it: with the "
                      "figures above it shows your account number and service point, the emission factors, the "

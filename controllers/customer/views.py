@@ -1,8 +1,9 @@
 """What the wallet's pages show, shaped from what the wallet holds: pure functions, no I/O.
 
 - Emissions credentials (W3C VC dicts as the agent returns them) become `EmissionsRow`s, grouped
-  by utility account and calendar year (`group_rows`), newest year and month first, with annual
-  totals and the chart's points. A credential the wallet cannot read is skipped (`unreadable`
+  by utility account, calendar year and GHG scope (`group_rows`), newest year and month first, with
+  annual totals and, for electricity (Scope 2), the chart's points. Gas burned on site (Scope 1)
+  is its own inventory, so an account billed for both shows two groups, never one sum. A credential the wallet cannot read is skipped (`unreadable`
   counts them); a re-issue of a period (same account and service point, overlapping period)
   hides the older credential, and the group says how many were hidden.
 - Account credentials (the utility's UtilityAccountCredential) become `AccountRow`s (`accounts`).
@@ -50,6 +51,7 @@ __all__ = [
     "instant_words",
     "scope_words",
     "number",
+    "fuel_words",
     "STATE_WORDS",
 ]
 
@@ -66,6 +68,11 @@ def number(value: Decimal | int | float) -> str:
     value = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     text = f"{value:,f}"
     return "0" if text == "-0" else text
+
+
+def fuel_words(fuel: str | None) -> str:
+    """"natural_gas" -> "natural gas"."""
+    return (fuel or "fuel").replace("_", " ")
 
 
 def date_words(day: date) -> str:
@@ -164,9 +171,9 @@ class EmissionsRow:
     utility: str  # EIA-861 utility number, as text
     period_start: date
     period_end: date  # as the credential states it (the ledger's period end, its date part)
-    kwh: Decimal
-    tco2e_location: Decimal
-    tco2e_market: Decimal
+    kwh: Decimal | None  # Scope 2 figures; None on a Scope 1 (fuel) credential
+    tco2e_location: Decimal | None
+    tco2e_market: Decimal | None
     equal_reason: str | None  # why market-based equals location-based, when it does
     record_id: str
     tx_id: str
@@ -182,6 +189,20 @@ class EmissionsRow:
     location_source: str | None = None  # e.g. "eGRID2023 subregion CAMX"
     market_method: str | None = None  # supplier-specific, residual-mix or location-fallback
     hourly_intervals: int = 0  # interval readings the record (and so the credential) carries
+    scope: int = 2  # GHG Protocol scope: 2 purchased electricity, 1 fuel burned on site
+    fuel: str | None = None  # Scope 1 figures, as stated; None on a Scope 2 credential
+    fuel_quantity: Decimal | None = None  # in fuel_unit, as billed
+    fuel_unit: str | None = None
+    fuel_mmbtu: Decimal | None = None
+    tco2e_scope1: Decimal | None = None
+    gwp_set: str | None = None
+    factor_source: str | None = None
+    fuel_factors: Mapping[str, str] = field(default_factory=dict)  # claim term -> per-mmBtu factor as stated
+
+    @property
+    def fuel_label(self) -> str:
+        """"50 therm of natural gas"."""
+        return f"{number(self.fuel_quantity or _ZERO)} {self.fuel_unit} of {fuel_words(self.fuel)}"
 
     @property
     def month(self) -> str:
@@ -203,7 +224,7 @@ class EmissionsRow:
     @property
     def group_key(self) -> str:
         """The id of its account-year section on the credentials page."""
-        return group_key(self.utility, self.account, self.year)
+        return group_key(self.utility, self.account, self.year, self.scope)
 
     @property
     def issued_label(self) -> str:
@@ -283,6 +304,31 @@ def emissions_row(credential: Mapping[str, Any]) -> EmissionsRow:
         raise CredentialFormatError("periodStart and periodEnd must be dates (YYYY-MM-DD)") from None
     if end < start:
         raise CredentialFormatError("the period ends before it starts")
+    common = dict(
+        credential_id=claims.credential_id,
+        account=claims.account_id,
+        service_point=claims.service_point_id,
+        utility=str(claims.utility_id),
+        period_start=start,
+        period_end=end,
+        record_id=claims.anchor.record_id,
+        tx_id=claims.anchor.transaction_id,
+        block_number=claims.anchor.block_number,
+        channel=claims.anchor.channel,
+        bill_content_id=claims.bill_content_id,
+        bill_sha256=claims.bill_sha256,
+        issuer=claims.issuer,
+        issued=claims.issued,
+        factor_edition=claims.factor_edition,
+        scope=claims.scope,
+    )
+    if claims.scope == 1:
+        return EmissionsRow(
+            **common, kwh=None, tco2e_location=None, tco2e_market=None, equal_reason=None,
+            fuel=claims.fuel, fuel_quantity=_decimal(claims.fuel_quantity, "fuelQuantity"), fuel_unit=claims.fuel_unit,
+            fuel_mmbtu=_decimal(claims.fuel_mmbtu, "fuelEnergyMmbtu"),
+            tco2e_scope1=_decimal(claims.scope1_tco2e, "scope1Tco2e"), gwp_set=claims.gwp_set,
+            factor_source=claims.factor_source, fuel_factors=dict(claims.fuel_factors))
     kwh = _decimal(claims.kwh, "electricityKwh")
     location = _decimal(claims.location_tco2e, "locationBasedTco2e")
     market = _decimal(claims.market_tco2e, "marketBasedTco2e")
@@ -298,29 +344,14 @@ def emissions_row(credential: Mapping[str, Any]) -> EmissionsRow:
     market_factor = (_text_or_none(_dig(factor, "marketFactorKgPerKwh"))
                      or _text_or_none(_dig(detail, "market", "factor", "co2e_kg_per_kwh")))
     hourly = _dig(detail, "hourly")
-    utility = str(claims.utility_id)
     return EmissionsRow(
-        credential_id=claims.credential_id,
-        account=claims.account_id,
-        service_point=claims.service_point_id,
-        utility=utility,
-        period_start=start,
-        period_end=end,
+        **common,
         kwh=kwh,
         tco2e_location=location,
         tco2e_market=market,
         equal_reason=equal_reason(kwh, location, market, market_method=market_method,
                                   location_source=location_source, location_factor=location_factor,
-                                  market_factor=market_factor, utility=utility, year=start.year),
-        record_id=claims.anchor.record_id,
-        tx_id=claims.anchor.transaction_id,
-        block_number=claims.anchor.block_number,
-        channel=claims.anchor.channel,
-        bill_content_id=claims.bill_content_id,
-        bill_sha256=claims.bill_sha256,
-        issuer=claims.issuer,
-        issued=claims.issued,
-        factor_edition=claims.factor_edition,
+                                  market_factor=market_factor, utility=common["utility"], year=start.year),
         location_factor=location_factor,
         market_factor=market_factor,
         location_source=location_source,
@@ -372,7 +403,9 @@ def find_row(credentials: Iterable[Mapping[str, Any]], credential_id: str) -> Em
 
 @dataclass(frozen=True)
 class AccountYear:
-    """One utility account's emissions credentials in one calendar year (by period start)."""
+    """One utility account's emissions credentials of one GHG scope in one calendar year (by
+    period start). The Scope 2 totals are zero in a Scope 1 group, and the Scope 1 ones in a
+    Scope 2 group."""
 
     utility: str
     account: str
@@ -382,12 +415,23 @@ class AccountYear:
     total_location: Decimal
     total_market: Decimal
     superseded: int  # older credentials for the same periods, hidden because re-issued
-    points: tuple[MonthPoint, ...] = field(default=())  # the chart's months, oldest first
+    points: tuple[MonthPoint, ...] = field(default=())  # the chart's months, oldest first (Scope 2)
+    scope: int = 2
+    total_scope1: Decimal = _ZERO  # tCO2e
+    total_mmbtu: Decimal = _ZERO
+    fuel_used: tuple[tuple[str, Decimal], ...] = ()  # (unit, total) per unit billed, e.g. (("therm", 600),)
+    fuels: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         """A stable token for element ids and anchors (letters, digits and hyphens)."""
-        return group_key(self.utility, self.account, self.year)
+        return group_key(self.utility, self.account, self.year, self.scope)
+
+    @property
+    def title(self) -> str:
+        """"Account ACCT-1, 2024"; a Scope 1 group names its fuel, as the same account may hold both."""
+        base = f"Account {self.account}, {self.year}"
+        return f"{base}, {' and '.join(fuel_words(f) for f in self.fuels)} (Scope 1)" if self.scope == 1 else base
 
     @property
     def service_points(self) -> tuple[str, ...]:
@@ -398,9 +442,10 @@ class AccountYear:
         return len({row.month for row in self.rows})
 
 
-def group_key(utility: str, account: str, year: int) -> str:
-    """The id of an account-year's section on the credentials page (ASCII letters, digits, hyphens)."""
-    raw = f"{utility}-{account}-{year}"
+def group_key(utility: str, account: str, year: int, scope: int = 2) -> str:
+    """The id of an account-year's section on the credentials page (ASCII letters, digits, hyphens);
+    a Scope 1 section's ends in "-scope1"."""
+    raw = f"{utility}-{account}-{year}" + ("-scope1" if scope == 1 else "")
     safe = "".join(c if c.isascii() and (c.isalnum() or c == "-") else "-" for c in raw)
     if safe != raw:  # keep ids apart when unusual characters were replaced
         safe += "-" + hashlib.sha256(raw.encode()).hexdigest()[:8]
@@ -418,6 +463,8 @@ def _overlap(a: EmissionsRow, b: EmissionsRow) -> bool:
 def _points(group: Sequence[EmissionsRow]) -> tuple[MonthPoint, ...]:
     by_month: dict[str, list[Decimal]] = {}
     for row in group:
+        if row.scope != 2:
+            continue
         sums = by_month.setdefault(row.month, [_ZERO, _ZERO, _ZERO])
         sums[0] += row.kwh
         sums[1] += row.tco2e_location
@@ -436,30 +483,40 @@ def group_rows(credentials: Iterable[Mapping[str, Any]], *, keep_superseded: boo
     kept: list[EmissionsRow] = []
     superseded: dict[tuple[str, str, int], int] = {}
     for row in sorted(rows(credentials), key=lambda r: (r.issued, r.record_id), reverse=True):
+        # Gas and electricity of one service point overlap in time without replacing each other.
         newer = None if keep_superseded else next(
-            (k for k in kept if (k.utility, k.account, k.service_point)
-             == (row.utility, row.account, row.service_point) and _overlap(k, row)), None)
+            (k for k in kept if (k.utility, k.account, k.service_point, k.scope)
+             == (row.utility, row.account, row.service_point, row.scope) and _overlap(k, row)), None)
         if newer is None:
             kept.append(row)
         else:
-            where = (newer.utility, newer.account, newer.year)
+            where = (newer.utility, newer.account, newer.year, newer.scope)
             superseded[where] = superseded.get(where, 0) + 1
 
-    groups: dict[tuple[str, str, int], list[EmissionsRow]] = {}
+    groups: dict[tuple[str, str, int, int], list[EmissionsRow]] = {}
     for row in kept:
-        groups.setdefault((row.utility, row.account, row.year), []).append(row)
+        groups.setdefault((row.utility, row.account, row.year, row.scope), []).append(row)
     out = []
-    for (utility, account, year), members in groups.items():
+    for (utility, account, year, scope), members in groups.items():
         members.sort(key=lambda r: (r.period_start, r.period_end, r.service_point), reverse=True)
+        used: dict[str, Decimal] = {}
+        for r in members:
+            if r.fuel_unit is not None:
+                used[r.fuel_unit] = used.get(r.fuel_unit, _ZERO) + (r.fuel_quantity or _ZERO)
         out.append(AccountYear(
             utility=utility, account=account, year=year, rows=tuple(members),
-            total_kwh=sum((r.kwh for r in members), _ZERO),
-            total_location=sum((r.tco2e_location for r in members), _ZERO),
-            total_market=sum((r.tco2e_market for r in members), _ZERO),
-            superseded=superseded.get((utility, account, year), 0),
+            total_kwh=sum((r.kwh or _ZERO for r in members), _ZERO),
+            total_location=sum((r.tco2e_location or _ZERO for r in members), _ZERO),
+            total_market=sum((r.tco2e_market or _ZERO for r in members), _ZERO),
+            superseded=superseded.get((utility, account, year, scope), 0),
             points=_points(members),
+            scope=scope,
+            total_scope1=sum((r.tco2e_scope1 or _ZERO for r in members), _ZERO),
+            total_mmbtu=sum((r.fuel_mmbtu or _ZERO for r in members), _ZERO),
+            fuel_used=tuple(sorted(used.items())),
+            fuels=tuple(sorted({r.fuel for r in members if r.fuel})),
         ))
-    out.sort(key=lambda g: (-g.year, g.utility, g.account))
+    out.sort(key=lambda g: (-g.year, g.utility, g.account, -g.scope))
     return out
 
 

@@ -1,5 +1,8 @@
 """`EmissionsIssuer`: a consented bill in, one anchored, issued credential per billing period out.
 
+A bill is Green Button XML or CSV (sniffed; its format travels with the record) for electricity
+(Scope 2, kWh) or natural gas (Scope 1, in the unit the bill states).
+
 Per bill:  parse + aggregate -> deposit the encrypted feed (custody) -> per period, in order:
 RecordEmissions (personal data as transient) -> commit -> read back the public record and the
 private detail (and check its hash on the ledger); then the periods' credentials go out over
@@ -27,15 +30,15 @@ from typing import Any
 
 from controllers.acapy import AcaPyAdmin, CredentialExchange, ExchangeWaiter
 from custody import BillCustody, Recipient
-from greenbutton import electricity_usage_by_period, parse_bytes
+from greenbutton import delivered_electricity, electricity_usage_by_period, gas_usage_by_period, read_usage
 from controllers.issuance.bill import BillOwner, ConsentedBill
 from credentials.emissions import LedgerAnchor, emissions_credential
 from controllers.issuance.delivery import deliver_credential, find_offer
 from controllers.issuance.stages import StageClock
-from controllers.ledger import BillReference, CustomerDetail, LedgerError, RecordRequest, detail_hash
+from controllers.ledger import BillReference, CustomerDetail, GasUsage, LedgerError, RecordRequest, detail_hash
 from controllers.ledger import LedgerSession
 from controllers.workflow import WorkflowRecord, WorkflowStore
-from network.gateway import CommitError
+from network.gateway import CommitError, EndorseError
 
 __all__ = ["EmissionsIssuer", "IssuanceError", "IssuedCredential", "IssuerSettings"]
 
@@ -43,6 +46,9 @@ LOG = logging.getLogger(__name__)
 BILL = "emissions-bill"
 PERIOD = "emissions-period"
 _RETRIED_CODES = {"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"}
+# Green Button's gas units as the ledger's fuel factors name them (ft3 is a standard cubic foot).
+_LEDGER_GAS_UNITS = {"therm": "therm", "dekatherm": "dekatherm", "ft3": "scf", "ccf": "ccf", "mcf": "mcf", "m3": "m3",
+                     "BTU": "btu"}
 
 
 class IssuanceError(Exception):
@@ -52,8 +58,9 @@ class IssuanceError(Exception):
 @dataclass(frozen=True)
 class IssuerSettings:
     auditor_did: str  # the auditor org's registered did:key, held by its ACA-Py agent
-    edition: str = "eGRID2023"
-    bill_format: str = "espi-atom+xml"
+    edition: str = "eGRID2023"  # Scope 2 factors
+    fuel_edition: str = "GHGHub2024"  # Scope 1 factors
+    bill_format: str = "espi-atom+xml"  # for periods stored before the format was sniffed
     exchange_timeout: float = 30.0
     commit_retries: int = 5
     max_deliveries: int = 4  # the holder's wallet, not the auditor, is the limit (one sqlite store)
@@ -64,12 +71,35 @@ class IssuedCredential:
     bill_id: str
     period_start: str
     period_end: str
-    kwh: str
-    location_tco2e: str
-    market_tco2e: str
+    kwh: str | None  # scope 2
+    location_tco2e: str | None
+    market_tco2e: str | None
     anchor: LedgerAnchor
     credential: dict[str, Any] = field(repr=False)
     cred_ex_id: str = ""
+
+
+def _transient(exc: LedgerError) -> bool:
+    """Whether a failed RecordEmissions may succeed as it is, a moment later.
+
+    MVCC and phantom conflicts at commit: a concurrent transaction changed what this one read. And
+    endorsements that disagree: on a real network the other auditor org's peer commits a block a
+    moment after the gateway's own peer, so a customer's next period, which reads the customer
+    index bucket the previous one wrote, can run there on the state before it. (A chaincode that
+    really is non-deterministic keeps disagreeing, and fails after the retries.)"""
+    cause = exc.__cause__
+    if isinstance(cause, CommitError):
+        return cause.validation_code_name in _RETRIED_CODES
+    return isinstance(cause, EndorseError) and any(
+        "ProposalResponsePayloads do not match" in d.message for d in cause.details)
+
+
+def _ledger_gas_unit(unit: str) -> str:
+    try:
+        return _LEDGER_GAS_UNITS[unit]
+    except KeyError:
+        raise IssuanceError(f"gas metered in {unit} has no factor on the ledger (use therm, ft3, ccf, mcf, m3 or "
+                            "BTU)") from None
 
 
 def _period_key(bill_id: str, index: int) -> str:
@@ -105,15 +135,24 @@ class EmissionsIssuer:
         return list(await asyncio.gather(*(self._delivered(bill, step, waiter) for step in steps)))
 
     # -- the steps, each safe to repeat (the auditor's pipeline drives them one by one) -------------
-    async def usage(self, feed: bytes) -> list[dict[str, str]]:
-        """The bill's delivered kWh per billing period, parsed once; IssuanceError if there is none."""
+    async def usage(self, feed: bytes) -> list[dict[str, Any]]:
+        """The bill's usage per billing period, parsed once: delivered electricity in kWh ("kwh"), or for
+        a bill without electricity the gas delivered ("gas" and its "unit"); each with the bill's
+        "format" and the reader's "notices" (what it assumed or resolved). IssuanceError if none."""
         with self.clock.stage("parse"):
-            document = await asyncio.to_thread(parse_bytes, feed)
+            kind, document = await asyncio.to_thread(read_usage, feed)
         with self.clock.stage("calculate"):
-            usage = electricity_usage_by_period(document)
-        if not usage:
-            raise IssuanceError("no delivered electricity falls in any billing period")
-        return [{"start": p.start.isoformat(), "end": p.end.isoformat(), "kwh": str(p.kwh)} for p in usage]
+            if delivered_electricity(document):
+                periods = [{"start": p.start.isoformat(), "end": p.end.isoformat(), "kwh": str(p.kwh),
+                            "notices": [n.to_json() for n in p.notices]}
+                           for p in electricity_usage_by_period(document)]
+            else:
+                periods = [{"start": p.start.isoformat(), "end": p.end.isoformat(), "gas": str(p.quantity),
+                            "unit": _ledger_gas_unit(p.unit), "notices": [n.to_json() for n in p.notices]}
+                           for p in gas_usage_by_period(document)]
+        if not periods:
+            raise IssuanceError("no delivered electricity or gas falls in any billing period")
+        return [{**period, "format": kind} for period in periods]
 
     async def deposit(self, feed: bytes, customer_key_agreement: str) -> dict[str, str]:
         """Encrypt the raw bill to the customer and every active auditor org, store it by content id."""
@@ -134,7 +173,8 @@ class EmissionsIssuer:
             return found
         with self.clock.stage("issue"):
             return await self.admin.send_credential_offer(
-                connection_id, credential, auto_issue=True, comment="Your audited Scope 2 emissions")
+                connection_id, credential, auto_issue=True,
+                comment=f"Your audited Scope {credential['credentialSubject'].get('ghgScope', '2')} emissions")
 
     async def _deposited(self, bill: ConsentedBill) -> dict[str, Any]:
         found = self.store.get(BILL, bill.bill_id)
@@ -175,24 +215,32 @@ class EmissionsIssuer:
             step = self.store.update(PERIOD, key, expected_version=step.version, state="issued",
                                      data={**data, "cred_ex_id": exchange.cred_ex_id, "credential": signed})
         record, emissions = step.data["record"], step.data["detail"]["emissions"]
+        electricity = record.get("scope", 2) == 2
         return IssuedCredential(
             bill_id=bill.bill_id, period_start=record["period_start"], period_end=record["period_end"],
-            kwh=emissions["kwh"], location_tco2e=emissions["location"]["emissions"]["co2e_t"],
-            market_tco2e=emissions["market"]["emissions"]["co2e_t"], anchor=anchor, credential=step.data["credential"],
-            cred_ex_id=step.data["cred_ex_id"],
+            kwh=emissions["kwh"] if electricity else None,
+            location_tco2e=emissions["location"]["emissions"]["co2e_t"] if electricity else None,
+            market_tco2e=emissions["market"]["emissions"]["co2e_t"] if electricity else None,
+            anchor=anchor, credential=step.data["credential"], cred_ex_id=step.data["cred_ex_id"],
         )
 
-    async def anchor(self, bill: BillOwner, deposited: dict[str, Any], period: dict[str, str]) -> dict[str, Any]:
+    async def anchor(self, bill: BillOwner, deposited: dict[str, Any], period: dict[str, Any]) -> dict[str, Any]:
         """RecordEmissions for one period of a deposited bill (`deposited`: its cid and sha256), read
-        back and checked; an identical repeat returns the existing record."""
+        back and checked; an identical repeat returns the existing record. A gas period is a Scope 1
+        record of natural gas, an electricity period a Scope 2 record."""
+        gas = "gas" in period
         request = RecordRequest(
             utility_id=bill.utility_id, period_start=datetime.fromisoformat(period["start"]),
-            period_end=datetime.fromisoformat(period["end"]), edition=self.settings.edition,
-            auditor_did=self.settings.auditor_did,
+            period_end=datetime.fromisoformat(period["end"]),
+            edition=self.settings.fuel_edition if gas else self.settings.edition,
+            auditor_did=self.settings.auditor_did, scope=1 if gas else 2, fuel="natural_gas" if gas else "",
         )
         detail = CustomerDetail(customer_did=bill.customer_did, account_id=bill.account_id,
-                                service_point_id=bill.service_point_id, kwh=Decimal(period["kwh"]),
-                                bill=BillReference(self.settings.bill_format, deposited["cid"], deposited["sha256"]))
+                                service_point_id=bill.service_point_id,
+                                kwh=None if gas else Decimal(period["kwh"]),
+                                gas=GasUsage(Decimal(period["gas"]), period["unit"]) if gas else None,
+                                bill=BillReference(period.get("format", self.settings.bill_format), deposited["cid"],
+                                                   deposited["sha256"]))
         with self.clock.stage("anchor"):
             outcome = await self._record(request, detail)
             record = outcome.record
@@ -211,12 +259,10 @@ class EmissionsIssuer:
             try:
                 return await self.ledger.client.record_emissions(request, detail)
             except LedgerError as exc:
-                cause = exc.__cause__
-                if not (isinstance(cause, CommitError) and cause.validation_code_name in _RETRIED_CODES):
+                if not _transient(exc) or attempt == self.settings.commit_retries:
                     raise
-                if attempt == self.settings.commit_retries:
-                    raise
-                # Another transaction of the same customer won the block; the replay rule makes retrying safe.
-                await asyncio.sleep(0.05 * (attempt + 1))
+                # Another transaction of the same customer won the block, or the other org's peer has
+                # not committed this customer's previous period yet; the replay rule makes retrying safe.
+                await asyncio.sleep(0.1 * (attempt + 1))
         raise AssertionError("unreachable")
 

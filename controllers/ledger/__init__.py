@@ -14,14 +14,22 @@ from controllers.ledger.client import (
 )
 from controllers.ledger.index_secret import SecretFileError, create_secret_file, new_secret, read_secret_file
 from controllers.ledger.profile import ConnectionProfile, ProfileError, dump_profile, load_profile, parse_profile
-from controllers.ledger.records import AuditorSpec, BillReference, CustomerDetail, RecordRequest, detail_hash
-from controllers.ledger.session import LedgerSession, LedgerUnavailable, TransactionStatus, open_ledger, unreachable
+from controllers.ledger.records import AuditorSpec, BillReference, CustomerDetail, GasUsage, RecordRequest, detail_hash
+from controllers.ledger.session import (
+    LedgerSession,
+    LedgerUnavailable,
+    TransactionStatus,
+    caught_up,
+    open_ledger,
+    unreachable,
+)
 
 __all__ = [
     "AuditorSpec",
     "BillReference",
     "ConnectionProfile",
     "CustomerDetail",
+    "GasUsage",
     "LedgerClient",
     "LedgerError",
     "LedgerSession",
@@ -37,6 +45,7 @@ __all__ = [
     "dump_profile",
     "load_profile",
     "new_secret",
+    "caught_up",
     "open_ledger",
     "parse_profile",
     "read_secret_file",

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chaincode.emissions.interface import TRANSIENT_DETAIL, edition_digest
+from chaincode.emissions.combustion import FuelEdition
+from chaincode.emissions.interface import TRANSIENT_DETAIL, edition_digest, fuel_edition_digest
 from chaincode.emissions.factors import FactorEdition
 from chaincode.emissions.market import MarketFactor
 from chaincode.emissions.utilities import UtilityRecord
@@ -147,6 +148,15 @@ class LedgerClient:
         return await self._evaluate("FactorRegistry", "GetFactor", str(utility_id), str(year))
 
     # -- records ------------------------------------------------------------------------------
+    async def load_fuel_edition(self, edition: FuelEdition) -> dict[str, Any]:
+        """Load and seal a fuel edition (Scope 1 factors) in one transaction."""
+        document = edition.to_json_dict()
+        return await self._submit("FactorRegistry", "LoadFuelEdition", json.dumps(document),
+                                  fuel_edition_digest(document))
+
+    async def get_fuel_edition(self, edition: str) -> dict[str, Any]:
+        return await self._evaluate("FactorRegistry", "GetFuelEdition", edition)
+
     async def record_emissions(self, request: RecordRequest, detail: CustomerDetail) -> RecordOutcome:
         outcome = await self._submit("EmissionsRecords", "RecordEmissions", request.to_json(),
                                      transient={TRANSIENT_DETAIL: detail.to_transient()})

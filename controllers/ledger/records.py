@@ -52,16 +52,21 @@ class RecordRequest:
     utility_id: int
     period_start: datetime
     period_end: datetime
-    edition: str
+    edition: str  # an eGRID edition for scope 2, a fuel edition for scope 1
     auditor_did: str
     supersedes: str = ""
+    scope: int = 2  # 2: purchased electricity; 1: fuel burned on site (gas)
+    fuel: str = ""  # scope 1: the edition's fuel, e.g. "natural_gas"
 
     def to_json(self) -> str:
-        return json.dumps({
+        document: dict[str, Any] = {
             "utility_id": self.utility_id, "period_start": utc_text(self.period_start),
             "period_end": utc_text(self.period_end), "edition": self.edition,
-            "auditor_did": self.auditor_did, "supersedes": self.supersedes,
-        })
+            "auditor_did": self.auditor_did, "supersedes": self.supersedes, "scope": self.scope,
+        }
+        if self.fuel:
+            document["fuel"] = self.fuel
+        return json.dumps(document)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,14 @@ class BillReference:
 
 
 @dataclass(frozen=True)
+class GasUsage:
+    """A period's gas as the bill states it: the quantity and its unit (therm, ccf, m3, ...)."""
+
+    quantity: Decimal
+    unit: str
+
+
+@dataclass(frozen=True)
 class CustomerDetail:
     """The transient (private) part: who, which account and service point, how much, from which bill,
     and the random salt that keeps the ledger's hash of it unguessable. A fresh salt per call is
@@ -82,18 +95,27 @@ class CustomerDetail:
     customer_did: str
     account_id: str
     service_point_id: str
-    kwh: Decimal
+    kwh: Decimal | None  # scope 2; None for a gas record
     bill: BillReference
     hourly: Sequence[tuple[datetime, Decimal]] = ()
     salt: str = field(default_factory=new_salt, repr=False)
+    gas: GasUsage | None = None  # scope 1
+
+    def __post_init__(self) -> None:
+        if (self.kwh is None) == (self.gas is None):
+            raise ValueError("a record detail has either kWh (electricity) or gas usage, not both or neither")
 
     def to_transient(self) -> bytes:
         document: dict[str, Any] = {
             "customer_did": self.customer_did, "account_id": self.account_id,
-            "service_point_id": self.service_point_id, "kwh": decimal_str(self.kwh),
+            "service_point_id": self.service_point_id,
             "bill_format": self.bill.format, "bill_content_id": self.bill.content_id, "bill_hash": self.bill.sha256,
             "salt": self.salt,
         }
+        if self.gas is not None:
+            document.update(quantity=decimal_str(self.gas.quantity), unit=self.gas.unit)
+        else:
+            document["kwh"] = decimal_str(self.kwh)
         if self.hourly:
             document["hourly"] = [{"start": utc_text(start), "kwh": decimal_str(kwh)} for start, kwh in self.hourly]
         return canonical_json(document)

@@ -16,13 +16,16 @@ code and pins the block number the credential claims.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import grpc
+from fabric_protos.common import ledger_pb2
 
 from chaincode.emissions.interface import CONTRACTS
 from controllers.ledger.client import LedgerClient, LedgerError
@@ -30,7 +33,7 @@ from controllers.ledger.profile import ConnectionProfile
 from network.gateway import CommitStatusError, Deadlines, GatewayError, Network, connect, create_channel
 from network.msp import load_msp
 
-__all__ = ["LedgerSession", "LedgerUnavailable", "TransactionStatus", "open_ledger", "unreachable"]
+__all__ = ["LedgerSession", "LedgerUnavailable", "TransactionStatus", "caught_up", "open_ledger", "unreachable"]
 
 _CONTRACTS = tuple(CONTRACTS)
 # A commit the gateway has not seen in 30 s is reported as unknown, and a caller's sweep asks again.
@@ -99,6 +102,32 @@ class LedgerSession:
                                         f"{exc}") from exc
             raise LedgerError(f"commit status of {transaction_id}: {exc}") from exc
         return TransactionStatus(transaction_id, status.block_number, status.code, status.code_name)
+
+    async def height(self) -> int:
+        """The channel's block height on this session's gateway peer (qscc GetChainInfo)."""
+        try:
+            info = await self._network.contract("qscc").evaluate("GetChainInfo", self._network.name)
+        except GatewayError as exc:
+            raise LedgerUnavailable(f"no chain height from {self.profile.gateway}: {exc}") from exc
+        return ledger_pb2.BlockchainInfo.FromString(bytes(info)).height
+
+
+async def caught_up(sessions: Iterable[LedgerSession], *, timeout: float = 15.0) -> None:
+    """Until every session's peer holds as many blocks as the furthest one.
+
+    A gateway reports a commit once its own peer committed; another org's peer commits the same
+    block a moment later. A step by one org that reads what another org just wrote (an approval
+    of a proposal, the second founder's bootstrap) must wait for that, or its endorsement runs on
+    state without the write. The dev peer has one ledger, so this returns at once there. After
+    `timeout` it returns anyway: the next step then fails and names what it did not find.
+    """
+    sessions = list(sessions)
+    deadline = time.monotonic() + timeout
+    while True:
+        heights = await asyncio.gather(*(s.height() for s in sessions))
+        if len(set(heights)) <= 1 or time.monotonic() > deadline:
+            return
+        await asyncio.sleep(0.05)
 
 
 @asynccontextmanager

@@ -106,9 +106,11 @@ def _day(value: str, name: str) -> date:
         raise ValueError(f"{name} must be an ISO 8601 date or date-time") from None
 
 
-def render(path: ResourcePath, *, seed: int, period: Period, base_url: str, scope: frozenset[str]) -> bytes:
-    """The Atom document `path` names, for `period`, with only the entries `scope` allows."""
-    raw = generate_feed(seed=seed, start=period.start, days=period.days)
+def render(path: ResourcePath, *, seed: int, period: Period, base_url: str, scope: frozenset[str],
+           commodity: str = "electricity") -> bytes:
+    """The Atom document `path` names, for `period`, with only the entries `scope` allows; a gas
+    account's feed is natural gas in therms."""
+    raw = generate_feed(seed=seed, start=period.start, days=period.days, commodity=commodity)
     resource = base_url.rstrip("/") + ROOT
     sid = path.subscription_id
     text = (

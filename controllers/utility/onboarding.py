@@ -23,9 +23,9 @@ class Onboarder:
     def __init__(self, store: UtilityStore, admin: AcaPyAdmin, utility_id: str, did: str):
         self.store, self.admin, self.utility_id, self.did = store, admin, utility_id, did
 
-    async def invite(self, account: str, service_point: str) -> tuple[str, dict[str, Any]]:
+    async def invite(self, account: str, service_point: str, service: str = "electricity") -> tuple[str, dict[str, Any]]:
         AccountClaims(self.utility_id, account, service_point)  # validates before anything is stored
-        self.store.add_account(account, service_point)
+        self.store.add_account(account, service_point, service)
         onboarding_id = str(uuid.uuid4())
         # auto_accept: the decision to connect was taken in making the invitation.
         invitation = await self.admin.create_invitation(alias=f"onboarding {onboarding_id}", auto_accept=True)

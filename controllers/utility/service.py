@@ -7,8 +7,9 @@ password; the session lives in the utility's WorkflowStore) or, for scripts, sen
 /consent/revocations) and the data custodian (/espi/1_1/resource/...) stay public: wallets and
 auditors call them server to server, with presentations and bearer tokens as their own proof.
 
-Operator API: POST /admin/onboardings {account, service_point} -> {onboarding_id, invitation,
-invitation_url}; GET /admin/onboardings/{onboarding_id} -> {state, reason}.
+Operator API: POST /admin/onboardings {account, service_point[, service: "electricity" (default) or
+"gas"]} -> {onboarding_id, invitation, invitation_url}; GET /admin/onboardings/{onboarding_id} ->
+{state, reason}.
 Operator pages: /onboardings, /onboardings/new (the invitation as link, text and QR code),
 /onboardings/{onboarding_id}; /signin, /signout.
 
@@ -44,7 +45,7 @@ from controllers.consent.errors import AccessDenied, ConsentError, MalformedCons
 from controllers.consent.tokens import DataRequest, authorise, digest, mint
 from controllers.utility import custodian, pages
 from controllers.utility.onboarding import Onboarder
-from controllers.utility.store import ONBOARDING, Onboarding, UtilityStore
+from controllers.utility.store import ONBOARDING, SERVICES, Onboarding, UtilityStore
 from controllers.web import same_origin_only
 from controllers.web.errors import error_pages, form_sentence
 from controllers.web.headers import security_headers
@@ -128,20 +129,23 @@ class UtilityService:
         ]
 
     # operator API (the sign-in middleware let only the operator through; subject() checks it did)
-    async def invite(self, account: Any, service_point: Any) -> tuple[str, dict[str, Any]]:
+    async def invite(self, account: Any, service_point: Any, service: Any = "electricity") -> tuple[str, dict[str, Any]]:
         """A new onboarding and the invitation for the customer's wallet; 400 if the fields are not right."""
         if not isinstance(account, str) or not isinstance(service_point, str):
             raise _refuse(web.HTTPBadRequest, "body needs string fields 'account' and 'service_point'")
+        if service not in SERVICES:
+            raise _refuse(web.HTTPBadRequest, f"service must be one of {', '.join(SERVICES)}")
         assert self.onboarder is not None, "start() first"
         try:
-            return await self.onboarder.invite(account, service_point)
+            return await self.onboarder.invite(account, service_point, service)
         except MalformedConsent as exc:
             raise _refuse(web.HTTPBadRequest, exc.reason) from None
 
     async def _invite(self, request: web.Request) -> web.Response:
         subject(request)
         body = await _json(request)
-        onboarding_id, invitation = await self.invite(body.get("account"), body.get("service_point"))
+        onboarding_id, invitation = await self.invite(body.get("account"), body.get("service_point"),
+                                                      body.get("service", "electricity"))
         return web.json_response({"onboarding_id": onboarding_id, "invitation": invitation,
                                   "invitation_url": invitation_url(invitation)}, status=201)
 
@@ -292,7 +296,8 @@ class UtilityService:
         try:
             # Rendering is CPU work in pure Python; a thread keeps the loop answering meanwhile.
             body = await asyncio.to_thread(
-                custodian.render, path, seed=seed, period=period, base_url=self._base(request), scope=token.scope
+                custodian.render, path, seed=seed, period=period, base_url=self._base(request), scope=token.scope,
+                commodity=account.service,
             )
         except custodian.UnknownResource as exc:
             raise _refuse(web.HTTPNotFound, str(exc)) from None

@@ -42,17 +42,21 @@ class Onboarding:
                    record.state, d.get("reason"), record.version)
 
 
+SERVICES = ("electricity", "gas")  # what an account is metered for
+
+
 @dataclass(frozen=True)
 class AccountRecord:
     account: str
     service_point: str
     subscription_id: str
     holder_did: str | None
+    service: str = "electricity"
 
     @classmethod
     def of(cls, record: WorkflowRecord) -> AccountRecord:
         d = record.data
-        return cls(d["account"], d["service_point"], record.key, d.get("holder_did"))
+        return cls(d["account"], d["service_point"], record.key, d.get("holder_did"), d.get("service", "electricity"))
 
 
 class UtilityStore(ControllerStore):
@@ -61,14 +65,15 @@ class UtilityStore(ControllerStore):
     # accounts
     # An account's record is keyed by its random subscription id and found by its number through a
     # reference: store errors name a record by its key, and an account number must not reach a log.
-    def add_account(self, account: str, service_point: str) -> AccountRecord:
+    def add_account(self, account: str, service_point: str, service: str = "electricity") -> AccountRecord:
         """The account's record, created with a fresh subscription id on first sight."""
         found = self.workflows.find(ACCOUNT, account)
         if found is not None:
             return AccountRecord.of(found)
         try:
             record = self.workflows.put(ACCOUNT, secrets.token_urlsafe(18), "unbound",
-                                        {"account": account, "service_point": service_point}, refs=[account])
+                                        {"account": account, "service_point": service_point, "service": service},
+                                        refs=[account])
         except WorkflowStoreError:  # another writer added it since: theirs stands
             record = self.workflows.find(ACCOUNT, account)
             if record is None:

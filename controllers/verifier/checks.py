@@ -5,12 +5,14 @@ Checks, in order, each recorded in the verdict:
    only did:key issuers and the project's known contexts; or by the verifier's agent, for a
    presentation it received over DIDComm);
 2. format: it reads as a UtilityEmissionsCredential (read_emissions_credential);
-3. consistent: its readable claims agree with the record detail it carries (who, account, kWh,
-   tCO2e, bill id and hash);
+3. consistent: its readable claims agree with the record detail it carries (who, account, scope,
+   the figures of that scope: kWh and tCO2e for Scope 2; fuel, quantity, unit, mmBtu, tCO2e, factors
+   and GWP set for Scope 1; bill id and hash);
 4. ledger: the anchor names this verifier's channel and chaincode;
 5. issuer: the issuer DID belonged to an active registered auditor at issuance (IsActiveAuditor);
 6. record: the public record exists, was written by the anchor's transaction, and agrees with the
-   claims (utility, period, edition, issuing DID); it carries no figures: check 8 covers them;
+   claims (utility, period, scope, fuel, edition, GWP set for Scope 1, issuing DID); it carries no
+   figures: check 8 covers them;
 7. transaction: that transaction is VALID, in the block the anchor names (CommitStatus);
 8. detail hash: SHA-256 of the carried record detail (salt, figures, bill) equals the on-ledger
    private data hash;
@@ -28,7 +30,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from controllers.acapy import AcaPyAdmin
-from credentials.emissions import CredentialFormatError, EmissionsClaims, read_emissions_credential
+from credentials.emissions import (FUEL_FACTOR_TERMS, CredentialFormatError, EmissionsClaims, read_emissions_credential,
+                                   record_scope)
 from controllers.ledger import LedgerError, detail_hash
 from controllers.ledger import LedgerSession, LedgerUnavailable
 from controllers.verifier.proofs import ProofChecker, ProofCheckBusy, ProofCheckUnavailable
@@ -152,15 +155,16 @@ class EmissionsVerifier:
             "subject": (claims.subject, detail.get("customer_did")),
             "accountId": (claims.account_id, detail.get("account_id")),
             "servicePointId": (claims.service_point_id, detail.get("service_point_id")),
-            "electricityKwh": (claims.kwh, emissions.get("kwh")),
-            "locationBasedTco2e": (claims.location_tco2e, _path(emissions, "location", "emissions", "co2e_t")),
-            "marketBasedTco2e": (claims.market_tco2e, _path(emissions, "market", "emissions", "co2e_t")),
+            # Scope 1 figures say so; electricity figures predate scopes and say nothing.
+            "ghgScope": (claims.scope, emissions.get("scope", 2)),
+            **(_scope_1_pairs(claims, detail, emissions) if claims.scope == 1 else _scope_2_pairs(claims, emissions)),
             "billContentId": (claims.bill_content_id, _path(detail, "bill", "content_id")),
             "billSha256": (claims.bill_sha256, _path(detail, "bill", "sha256")),
         }
         differing = [name for name, (claimed, recorded) in pairs.items() if claimed != recorded]
+        verb = "differs" if len(differing) == 1 else "differ"
         checks.append(Check("consistent", not differing, "claims agree with the record detail" if not differing
-                            else f"{', '.join(differing)} differ from the record detail"))
+                            else f"{', '.join(differing)} {verb} from the record detail"))
 
     async def _ledger_checks(self, claims: EmissionsClaims, checks: list[Check]) -> None:
         profile = self.ledger.profile
@@ -211,19 +215,24 @@ class EmissionsVerifier:
         expected = {
             "tx_id": claims.anchor.transaction_id,
             "utility_id": claims.utility_id,
+            "scope": claims.scope,
+            "fuel": claims.fuel,
             "edition": claims.factor_edition,
             "auditor_did": claims.issuer,
             "period_start": claims.period_start,
             "period_end": claims.period_end,
         }
         actual = {
-            **{k: record.get(k) for k in ("tx_id", "utility_id", "edition", "auditor_did")},
+            **{k: record.get(k) for k in ("tx_id", "utility_id", "fuel", "edition", "auditor_did")},
+            "scope": record_scope(record),
             "period_start": str(record.get("period_start", ""))[:10],
             "period_end": str(record.get("period_end", ""))[:10],
         }
+        if claims.scope == 1:  # a Scope 2 credential states no GWP set (eGRID's CO2e rates carry theirs)
+            expected["gwp_set"], actual["gwp_set"] = claims.gwp_set, record.get("gwp_set")
         differing = [k for k in expected if expected[k] != actual[k]]
         checks.append(Check("record", not differing, "the public record agrees with the credential" if not differing
-                            else f"the ledger's record differs in {', '.join(differing)}"))
+                            else f"the ledger's record differs in {_differences(differing, expected, actual)}"))
         current = record.get("status") == "active"
         checks.append(Check("current", current, "not superseded" if current else
                             f"superseded by record {record.get('superseded_by')}"))
@@ -241,6 +250,36 @@ class EmissionsVerifier:
         ok = bool(answer.get("matches"))
         checks.append(Check("detail hash", ok, "matches the private data hash on the ledger" if ok else
                             "the record detail in the credential does not match the hash on the ledger"))
+
+
+def _scope_2_pairs(claims: EmissionsClaims, emissions: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    return {
+        "electricityKwh": (claims.kwh, emissions.get("kwh")),
+        "locationBasedTco2e": (claims.location_tco2e, _path(emissions, "location", "emissions", "co2e_t")),
+        "marketBasedTco2e": (claims.market_tco2e, _path(emissions, "market", "emissions", "co2e_t")),
+    }
+
+
+def _scope_1_pairs(claims: EmissionsClaims, detail: Mapping[str, Any],
+                   emissions: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    return {
+        "fuel": (claims.fuel, emissions.get("fuel")),
+        "fuelQuantity": (claims.fuel_quantity, emissions.get("quantity")),
+        "fuelUnit": (claims.fuel_unit, emissions.get("unit")),
+        "fuelEnergyMmbtu": (claims.fuel_mmbtu, emissions.get("mmbtu")),
+        "scope1Tco2e": (claims.scope1_tco2e, _path(emissions, "emissions", "co2e_t")),
+        "factorEdition": (claims.factor_edition, _path(emissions, "factor", "edition")),
+        "factorSource": (claims.factor_source, detail.get("factor_reason")),
+        "gwpSet": (claims.gwp_set, _path(emissions, "gwp", "name")),
+        **{term: (claims.fuel_factors.get(term), _path(emissions, "factor", key))
+           for term, key in FUEL_FACTOR_TERMS.items()},
+    }
+
+
+def _differences(names: list[str], claimed: Mapping[str, Any], recorded: Mapping[str, Any]) -> str:
+    """The differing fields; scope and fuel with both values, as they say what kind of record it is."""
+    return ", ".join(f"{name} ({recorded[name]!r} on the ledger, {claimed[name]!r} in the credential)"
+                     if name in ("scope", "fuel") else name for name in names)
 
 
 def _path(document: Mapping[str, Any], *keys: str) -> Any:
@@ -274,8 +313,10 @@ def _get(document: Any, key: str) -> Any:
 
 
 def _summary(claims: EmissionsClaims) -> dict[str, Any]:
-    return {
-        "issuer": claims.issuer, "utility_id": claims.utility_id, "period_start": claims.period_start,
-        "period_end": claims.period_end, "kwh": claims.kwh, "location_tco2e": claims.location_tco2e,
-        "market_tco2e": claims.market_tco2e, "block_number": claims.anchor.block_number,
-    }
+    """What was verified; only the figures of the credential's own scope."""
+    common = {"issuer": claims.issuer, "utility_id": claims.utility_id, "period_start": claims.period_start,
+              "period_end": claims.period_end, "scope": claims.scope, "block_number": claims.anchor.block_number}
+    if claims.scope == 1:
+        return {**common, "fuel": claims.fuel, "fuel_quantity": claims.fuel_quantity, "fuel_unit": claims.fuel_unit,
+                "scope1_tco2e": claims.scope1_tco2e}
+    return {**common, "kwh": claims.kwh, "location_tco2e": claims.location_tco2e, "market_tco2e": claims.market_tco2e}

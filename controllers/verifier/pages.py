@@ -51,10 +51,14 @@ _STATUS_WORDS = {
     REJECTED: ("bad", "Rejected", "A check failed: do not rely on this credential."),
     ERROR: ("pending", "Could not be checked", "A check could not be made; nothing is claimed either way."),
 }
-_SUMMARY = (("period_start", "Period start"), ("period_end", "Period end"), ("kwh", "Electricity (kWh)"),
-            ("location_tco2e", "Location-based emissions (t CO2e)"),
-            ("market_tco2e", "Market-based emissions (t CO2e)"), ("utility_id", "Utility (EIA id)"),
+_SUMMARY = (("period_start", "Period start"), ("period_end", "Period end"), ("scope", "GHG Protocol scope"),
+            ("kwh", "Electricity (kWh)"),
+            ("location_tco2e", "Location-based emissions (tCO2e)"),
+            ("market_tco2e", "Market-based emissions (tCO2e)"),
+            ("fuel", "Fuel"), ("fuel_quantity", "Fuel used (as billed)"),
+            ("scope1_tco2e", "Scope 1 emissions (tCO2e)"), ("utility_id", "Utility (EIA id)"),
             ("issuer", "Issued by"), ("block_number", "Ledger block"))
+_SCOPE_WORDS = {1: "Scope 1: fuel burned on site", 2: "Scope 2: purchased electricity"}
 
 
 def _page(title: str, body: str, user: str | None, csrf: str, *, refresh: bool = False) -> str:
@@ -141,8 +145,19 @@ def _check_rows(checks: Sequence[Check]) -> list[tuple[object, ...]]:
     return rows
 
 
+def _shown(summary: Mapping[str, Any], key: str) -> Any:
+    value = summary[key]
+    if key == "scope":
+        return _SCOPE_WORDS.get(value, f"Scope {value}")
+    if key == "fuel":
+        return str(value).replace("_", " ")
+    if key == "fuel_quantity" and summary.get("fuel_unit"):
+        return f"{value} {summary['fuel_unit']}"
+    return value
+
+
 def _summary(summary: Mapping[str, Any]) -> str:
-    items = [(label, summary[key]) for key, label in _SUMMARY if summary.get(key) not in (None, "")]
+    items = [(label, _shown(summary, key)) for key, label in _SUMMARY if summary.get(key) not in (None, "")]
     if not items:
         return ""
     return '<dl class="facts">' + "".join(f"<dt>{h(k)}</dt><dd>{h(v)}</dd>" for k, v in items) + "</dl>"

@@ -1,7 +1,8 @@
 """Asking a holder for its emissions credential over DIDComm (present-proof v2, DIF).
 
 The request names the credential type (the `schema` list ACA-Py's holder needs) and constrains
-fields: a ledger anchor must be present, and, when the verifier asks about one record, its id.
+fields: a ledger anchor must be present, and, when the verifier asks about one record, its id;
+credentials of either GHG scope match.
 Each request carries a fresh UUID4 challenge, kept with the request so the presentation that
 comes back is checked against the challenge this verifier issued, not one the holder picked.
 The verifier's agent verifies the presentation itself (--auto-verify-presentation); the
@@ -43,7 +44,9 @@ def emissions_definition(record_ids: Sequence[str] | None = None) -> dict[str, A
         "id": str(uuid.uuid4()),
         "input_descriptors": [{
             "id": "emissions",
-            "name": "Audited Scope 2 emissions of purchased electricity",
+            # Scope 1 (fuel burned on site) and Scope 2 (purchased electricity) alike: no field
+            # constraint names one scope's figures, so a customer with gas and electricity shares both.
+            "name": "Audited Scope 1 and Scope 2 emissions",
             "purpose": "checked against the auditors' ledger",
             "schema": [{"uri": VC_TYPE_IRI}, {"uri": CREDENTIAL_TYPE_IRI}],
             "constraints": {

@@ -57,11 +57,12 @@ def _say(text: str) -> None:
 
 
 def print_table(rows) -> None:
-    headers = ("customer", "period", "kWh", "tCO2e location", "tCO2e market", "record id", "verified")
-    cells = [(r.customer, f"{r.period_start}..{r.period_end}", r.kwh, r.location_tco2e, r.market_tco2e,
+    headers = ("customer", "period", "scope", "usage", "tCO2e (scope 1, or 2 location)", "tCO2e (2 market)",
+               "record id", "verified")
+    cells = [(r.customer, f"{r.period_start}..{r.period_end}", str(r.scope), r.usage, r.tco2e, r.market_tco2e,
               r.record_id[:16] + "…", "yes" if r.verified else "NO") for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    right = {2, 3, 4}
+    right = {3, 4, 5}
     line = lambda values: "  ".join(v.rjust(w) if i in right else v.ljust(w)  # noqa: E731
                                     for i, (v, w) in enumerate(zip(values, widths)))
     print(line(headers))
@@ -80,7 +81,7 @@ async def _run(args: argparse.Namespace) -> int:
     await stack.start()
     try:
         async with aiohttp.ClientSession() as http:
-            report = await run_demo(stack.client(http), args.customers, say=_say)
+            report = await run_demo(stack.client(http), args.customers, gas=args.gas, say=_say)
         where = {"wallet_pages": f"{stack.wallet_url}/credentials", "verifier_page": stack.verifier_url + "/",
                  "data_dir": str(stack.data_dir), "ledger": str(stack.ledger_access.data)}
     finally:
@@ -117,6 +118,8 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.customers < 1:
         raise CliError("--customers must be at least 1")
+    if not 0 <= args.gas <= args.customers:
+        raise CliError("--gas must be from 0 to --customers")
     if args.utility not in load_utilities():
         raise CliError(f"EIA utility {args.utility} is not in the eGRID utility map; try 14328 (PG&E)")
     ledger_choice(args)  # option errors before anything starts
@@ -131,6 +134,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "credentials; exit 0 only if every credential verified.",
     )
     parser.add_argument("--customers", type=int, default=3, metavar="N", help="customers to onboard (default 3)")
+    parser.add_argument("--gas", type=int, default=1, metavar="N",
+                        help="how many of them also have a natural gas account: Scope 1 credentials (default 1)")
     parser.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where everything persists (default data/demo)")
     parser.add_argument("--base-port", type=int, default=8020, help="first of the stack's loopback ports (default 8020)")
     parser.add_argument("--utility", type=int, default=PG_AND_E, metavar="EIA_ID",

@@ -15,7 +15,7 @@ from greenbutton import (
     summary,
     write_feed,
 )
-from greenbutton.generator import ESPI_VERSIONS
+from greenbutton.generator import COMMODITIES, ESPI_VERSIONS, GAS_UNITS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--tz", default="America/Los_Angeles")
     generate.add_argument("--no-costs", action="store_true")
     generate.add_argument("--no-summaries", action="store_true")
+    generate.add_argument("--commodity", choices=COMMODITIES, default="electricity")
+    generate.add_argument("--gas-unit", choices=GAS_UNITS, default="therm", help="with --commodity gas")
     generate.set_defaults(handler=_generate)
 
 
@@ -87,7 +89,8 @@ def print_summary_table(data: dict) -> None:
     for n in data.get("net", []):
         print(f"net {n['commodity']} {n['net']} {n['unit']} (delivered {n['delivered']}, exported {n['exported']})")
     for notice in data.get("notices", []):
-        print(f"note: {notice}")
+        where = f"{notice['element']} (line {notice['line']}): " if notice["element"] and notice["line"] else ""
+        print(f"note: {where}{notice['message']}")
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -102,6 +105,8 @@ def _generate(args: argparse.Namespace) -> int:
             with_costs=not args.no_costs,
             with_summaries=not args.no_summaries,
             tz=args.tz,
+            commodity=args.commodity,
+            gas_unit=args.gas_unit,
         )
     except GreenButtonError as exc:
         raise CliError(str(exc)) from exc

@@ -79,11 +79,18 @@ def _bootstrap(args: argparse.Namespace) -> int:
 
 
 def _load_factors(args: argparse.Namespace) -> int:
-    from chaincode.emissions.shipped import load_editions, load_utilities
+    from chaincode.emissions.shipped import load_editions, load_fuel_editions, load_utilities
 
     editions = {edition.edition: edition for edition in load_editions()}
+    fuels = {edition.edition: edition for edition in load_fuel_editions()}
+    if args.edition in fuels:
+        async def load_fuels(ledger) -> int:
+            _print(await ledger.load_fuel_edition(fuels[args.edition]))
+            return 0
+
+        return _with_ledger(args, load_fuels)
     if args.edition not in editions:
-        raise CliError(f"no shipped edition {args.edition!r}; shipped: {', '.join(editions)}")
+        raise CliError(f"no shipped edition {args.edition!r}; shipped: {', '.join([*editions, *fuels])}")
 
     def progress(step) -> None:
         print(f"  {step.step}: {step.done}/{step.total}", file=sys.stderr, flush=True)
@@ -226,7 +233,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                 "with a new secret if missing. Required of the first founding org to bootstrap")
     bootstrap.set_defaults(handler=_bootstrap)
 
-    load = commands.add_parser("load-factors", help="load and seal a shipped eGRID edition (org admin)")
+    load = commands.add_parser("load-factors", help="load and seal a shipped eGRID edition, or a fuel edition "
+                               "for Scope 1 such as GHGHub2024 (org admin)")
     load.add_argument("--edition", default="eGRID2023")
     load.add_argument("--batch-size", type=int, default=500, help="utilities / regions per transaction")
     load.set_defaults(handler=_load_factors)

@@ -35,20 +35,34 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the arguments, with only the command they name.
+
+    Command modules import what their commands need (ACA-Py clients, the ledger, aiohttp), so a
+    small command such as `emissions greenbutton summarize` loads only its own module.
+    """
     parser = argparse.ArgumentParser(
         prog="emissions",
         description="Audited Scope 2 emissions for purchased electricity, anchored on Hyperledger Fabric.",
     )
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    for name in _modules_for(argv):
         importlib.import_module(name).register(subparsers)
     return parser
 
 
+def _modules_for(argv: Sequence[str] | None) -> Sequence[str]:
+    command = next((arg for arg in argv or () if not arg.startswith("-")), None)
+    module = f"emissions.cli.{command}_cmd"
+    # No command, or an unknown one: all of them, for the help text or argparse's "invalid choice".
+    return (module,) if module in COMMAND_MODULES else COMMAND_MODULES
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         result = args.handler(args)

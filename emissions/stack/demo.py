@@ -4,7 +4,9 @@ onboarding at the utility, connecting the wallet to the auditor, approving the c
 wallet; the auditor's service then fetches, anchors and issues by itself; the customer opens its
 bill; a verifier asks the wallet for the credentials and checks them against the ledger.
 
-Returns one row per credential with the verifier's verdict, and the auditor's time per stage.
+Returns one row per credential with the verifier's verdict, and the auditor's time per stage. The
+first `gas` customers also have a natural gas account at the utility: its bills become Scope 1
+credentials beside their electricity's Scope 2 ones, in the same wallet, checked the same way.
 Each customer signs up for a wallet of its own (a sub-wallet of the customer agent) and acts in it
 through its own signed-in session; the sign-ins are in the report, so a person can look at the
 pages afterwards.
@@ -41,9 +43,10 @@ class DemoRow:
     customer: str
     period_start: str
     period_end: str
-    kwh: str
-    location_tco2e: str
-    market_tco2e: str
+    scope: int  # 2: electricity; 1: natural gas burned on site
+    usage: str  # "1234.567 kWh", "50.125 therm"
+    tco2e: str  # scope 2: location-based; scope 1: the period's total
+    market_tco2e: str  # scope 2 only ("" for scope 1)
     record_id: str
     block_number: int
     verified: bool
@@ -100,9 +103,9 @@ class StackClient:
         return await _call(self.http, method, url, json=json, headers={"X-Operator-Key": key} if key else None)
 
     # the utility
-    async def onboard(self, account: str, service_point: str) -> dict[str, Any]:
+    async def onboard(self, account: str, service_point: str, service: str = "electricity") -> dict[str, Any]:
         return await self.call("POST", f"{self.utility}/admin/onboardings", key=self.utility_key,
-                               json={"account": account, "service_point": service_point})
+                               json={"account": account, "service_point": service_point, "service": service})
 
     async def onboarding(self, onboarding_id: str) -> dict[str, Any]:
         return await self.call("GET", f"{self.utility}/admin/onboardings/{onboarding_id}", key=self.utility_key)
@@ -186,8 +189,8 @@ def _subject(credential: dict[str, Any]) -> dict[str, Any]:
     return credential.get("credentialSubject") or {}
 
 
-async def _onboard(api: StackClient, me: CustomerClient, account: str, service_point: str) -> None:
-    created = await api.onboard(account, service_point)
+async def _onboard(api: StackClient, me: CustomerClient, account: str, service_point: str, service: str) -> None:
+    created = await api.onboard(account, service_point, service)
     await me.accept(created["invitation"], "Utility")
 
     async def issued() -> bool:
@@ -204,9 +207,9 @@ async def _onboard(api: StackClient, me: CustomerClient, account: str, service_p
     await until(held, "the account credential in the wallet", interval=0.2)
 
 
-async def _audit(api: StackClient, me: CustomerClient, label: str, account: str) -> dict[str, Any]:
-    created = await api.start_audit({**YEAR, "purpose": "Scope 2 emissions audit", "consent_days": 30,
-                                     "account": account})
+async def _audit(api: StackClient, me: CustomerClient, label: str, account: str, service: str) -> dict[str, Any]:
+    purpose = "Scope 1 emissions audit (natural gas)" if service == "gas" else "Scope 2 emissions audit"
+    created = await api.start_audit({**YEAR, "purpose": purpose, "consent_days": 30, "account": account})
     await me.accept(created["invitation"], "Auditor")
 
     async def proposal() -> str | None:  # the person finds the auditor's request in its inbox
@@ -226,29 +229,34 @@ async def _audit(api: StackClient, me: CustomerClient, label: str, account: str)
     return await until(finished, f"{label}: the audit (fetch, anchor, credentials stored)", timeout=300, interval=0.2)
 
 
-async def run_demo(api: StackClient, customers: int, *, say: Say = lambda _: None, concurrency: int = 2,
-                   verify: bool = True) -> DemoReport:
-    """The mission for `customers` new customers, each with a new wallet and account. `verify=False`
-    stops before the verifier asks: for a wallet whose person shares credentials by hand (`emissions
-    up`), a request would wait for them."""
+async def run_demo(api: StackClient, customers: int, *, gas: int = 1, say: Say = lambda _: None,
+                   concurrency: int = 2, verify: bool = True) -> DemoReport:
+    """The mission for `customers` new customers, each with a new wallet and an electricity account,
+    the first `gas` of them with a natural gas account too. `verify=False` stops before the verifier
+    asks: for a wallet whose person shares credentials by hand (`emissions up`), a request would wait
+    for them."""
     report = DemoReport()
     began = time.perf_counter()
     run = secrets.token_hex(3).upper()  # fresh accounts each run: the stack's data persists across runs
-    labels = {f"customer-{n + 1}": (f"DEMO-{run}-{n + 1:03d}", f"SP-{run}-{n + 1:03d}") for n in range(customers)}
+    labels = {f"customer-{n + 1}": [(f"DEMO-{run}-{n + 1:03d}", f"SP-{run}-{n + 1:03d}", "electricity")]
+              + ([(f"DEMO-{run}-{n + 1:03d}-G", f"SP-{run}-{n + 1:03d}-G", "gas")] if n < gas else [])
+              for n in range(customers)}
     gate = asyncio.Semaphore(concurrency)
-    audits: dict[str, dict[str, Any]] = {}
+    audits: dict[str, list[dict[str, Any]]] = {}  # per customer, one audit per account
     wallets: dict[str, CustomerClient] = {}
     progress = ProgressBar(customers, "sign up + onboard + consent + audit")
 
     async def one(label: str) -> None:
-        account, service_point = labels[label]
         async with gate:
             try:
                 username, password = f"{label}-{run.lower()}", secrets.token_urlsafe(12)
                 wallets[label] = await api.sign_up(username, password)
                 report.sign_ins[label] = (username, password)
-                await _onboard(api, wallets[label], account, service_point)
-                audits[label] = await _audit(api, wallets[label], label, account)
+                done = []
+                for account, service_point, service in labels[label]:
+                    await _onboard(api, wallets[label], account, service_point, service)
+                    done.append(await _audit(api, wallets[label], label, account, service))
+                audits[label] = done  # only a customer whose every account went through is verified
                 progress.advance()
             except Exception as exc:  # noqa: BLE001 - reported per customer; the others go on
                 report.failed[label] = str(exc) or type(exc).__name__
@@ -263,7 +271,7 @@ async def run_demo(api: StackClient, customers: int, *, say: Say = lambda _: Non
 
         held: dict[str, dict[str, Any]] = {}
         say("customers: opening each bill from the content store with the wallet's own key, checking its hash")
-        for label, audit in audits.items():
+        for label, audit in _first_audits(audits).items():
             held.update({_subject(c).get("ledgerAnchor", {}).get("recordId"): c for c in await wallets[label].credentials()
                          if "UtilityEmissionsCredential" in (c.get("type") or [])})
             first = held.get(audit["periods"][0]["record_id"]) if audit["periods"] else None
@@ -282,7 +290,7 @@ async def run_demo(api: StackClient, customers: int, *, say: Say = lambda _: Non
             say("verifier: connecting to each customer's wallet and asking for its credentials, a year per request")
             checking = ProgressBar(len(audits), "verify")
 
-            async def ask(label: str, audit: dict[str, Any]) -> None:
+            async def ask(label: str, accounts: list[dict[str, Any]]) -> None:
                 invitation = await api.verifier_invitation()
                 await wallets[label].accept(invitation["invitation"], "Verifier")
 
@@ -290,7 +298,7 @@ async def run_demo(api: StackClient, customers: int, *, say: Say = lambda _: Non
                     return (await api.verifier_connection(invitation["invitation_id"]))["connection_id"]
 
                 connection = await until(connected, f"{label}: the verifier's connection to the wallet")
-                record_ids = [p["record_id"] for p in audit["periods"]]
+                record_ids = [p["record_id"] for audit in accounts for p in audit["periods"]]
                 request_id = await api.ask(connection, record_ids)
 
                 async def answered() -> dict[str, Any] | None:
@@ -304,9 +312,9 @@ async def run_demo(api: StackClient, customers: int, *, say: Say = lambda _: Non
 
             verify_gate = asyncio.Semaphore(2)  # each presentation holds a wallet session while it signs
 
-            async def gated(label: str, audit: dict[str, Any]) -> None:
+            async def gated(label: str, accounts: list[dict[str, Any]]) -> None:
                 async with verify_gate:
-                    await ask(label, audit)
+                    await ask(label, accounts)
 
             await asyncio.gather(*(gated(label, a) for label, a in audits.items()))
             report.phases["verify"] = time.perf_counter() - mark
@@ -314,24 +322,31 @@ async def run_demo(api: StackClient, customers: int, *, say: Say = lambda _: Non
         for wallet in wallets.values():
             await wallet.close()
 
-    for label, audit in audits.items():
+    for label, audit in ((label, audit) for label, accounts in audits.items() for audit in accounts):
         for period in audit["periods"]:
             credential = held.get(period["record_id"])
             verdict = verdicts.get(period["record_id"])
             reasons = tuple(verdict["reasons"]) if verdict else (("not requested",) if not verify else ("not presented",))
             report.rows.append(_row(label, period, credential, verdict is not None and verdict["verified"], reasons))
-    report.rows.sort(key=lambda r: (int(r.customer.rsplit("-", 1)[1]), r.period_start))
+    report.rows.sort(key=lambda r: (int(r.customer.rsplit("-", 1)[1]), -r.scope, r.period_start))
     report.seconds = time.perf_counter() - began
     report.stages = await api.stages()
     return report
+
+
+def _first_audits(audits: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    return {label: accounts[0] for label, accounts in audits.items() if accounts}
 
 
 def _row(label: str, period: dict[str, Any], credential: dict[str, Any] | None, verified: bool,
          reasons: tuple[str, ...]) -> DemoRow:
     subject = _subject(credential or {})
     anchor = subject.get("ledgerAnchor") or {}
+    gas = "gas" in period
     return DemoRow(
-        customer=label, period_start=period["start"][:10], period_end=period["end"][:10], kwh=period["kwh"],
-        location_tco2e=subject.get("locationBasedTco2e", "?"), market_tco2e=subject.get("marketBasedTco2e", "?"),
+        customer=label, period_start=period["start"][:10], period_end=period["end"][:10], scope=1 if gas else 2,
+        usage=f"{period['gas']} {period['unit']}" if gas else f"{period['kwh']} kWh",
+        tco2e=subject.get("scope1Tco2e" if gas else "locationBasedTco2e", "?"),
+        market_tco2e="" if gas else subject.get("marketBasedTco2e", "?"),
         record_id=period["record_id"], block_number=int(anchor.get("blockNumber", -1)), verified=verified,
         reasons=reasons if not verified else ())

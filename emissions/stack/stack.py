@@ -34,7 +34,7 @@ import aiohttp
 from aiohttp import web
 
 from agents import AgentSpec, AgentSupervisor, RunningAgent, agent_specs
-from chaincode.emissions.shipped import load_editions, load_utilities
+from chaincode.emissions.shipped import load_editions, load_fuel_editions, load_utilities
 from controllers.acapy import AcaPyAdmin
 from controllers.auditor import AuditManager, AuditorConfig
 from controllers.auditor import build_app as auditor_app
@@ -236,7 +236,8 @@ class EmbeddedStack:
         specs = [AuditorSpec(msp, f"{msp[:-3]} Assurance LLP", (dids[msp],), public_multibase(keys[msp].public_key()))
                  for msp in AUDITOR_ORGS]
         await prepare_ledger(access.admins, index_secret=secret, edition=edition,
-                             utilities=load_utilities(), auditors=specs, say=self.config.say)
+                             utilities=load_utilities(), auditors=specs, fuel_editions=load_fuel_editions(),
+                             say=self.config.say)
         self.auditor_ledger = await self._exit.enter_async_context(open_ledger(access.auditor))
         recipients = [Recipient.of(msp, public_multibase(key.public_key())) for msp, key in keys.items()]
         return EmissionsIssuer(IssuerSettings(dids["Auditor1MSP"], edition=self.config.edition), admin,

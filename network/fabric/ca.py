@@ -54,7 +54,8 @@ def identities_of(layout: NetworkLayout, org: Org) -> list[IdentitySpec]:
         # "chaincode": the TLS server certificate of the org's chaincode server, an enrollment of the peer.
         return [IdentitySpec("peer0", "peer", tls=("tls", "chaincode-tls")), IdentitySpec("Admin", "admin"),
                 IdentitySpec("User1", "client")]
-    return [IdentitySpec("User1", "client")]
+    # The verifier's org has no peer, but an admin still manages its MSP (and proves what a non-governing admin may not do).
+    return [IdentitySpec("Admin", "admin"), IdentitySpec("User1", "client")]
 
 
 def load_secrets(layout: NetworkLayout) -> dict[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,20 +17,13 @@ from network.fabric import ca, channel, config, lifecycle
 from network.fabric.binaries import FabricDist
 from network.fabric.errors import FabricError
 from network.fabric.layout import ORGS, NetworkLayout, Org
-from network.fabric.processes import ProcessSpec, Running, read_pid, start, stop, wait_listening
+from network.fabric.processes import ProcessSpec, Running, in_parallel, read_pid, start, stop, wait_listening
 from network.fabric.profiles import ProfileSpec, profile_specs
 from network.ports import in_use
 
 __all__ = ["NetworkStatus", "ProcessState", "down", "process_names", "status", "up"]
 
 Say = Callable[[str], None]
-
-
-def _parallel(function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-    if not items:
-        return []
-    with ThreadPoolExecutor(max_workers=len(items)) as pool:
-        return list(pool.map(function, items))
 
 
 def _plural(n: int, noun: str) -> str:
@@ -110,7 +102,7 @@ def up(layout: NetworkLayout, dist: FabricDist, *, say: Say = lambda _: None,
     cas = [(ca.ca_process(dist, layout, org, secrets), [layout.ca_port(org)]) for org in ORGS.values()]
     started = _start_all(layout, cas)
     say(f"fabric-ca: {len(cas)} CAs listening ({sum(r.started_now for r in started)} started) [{lap('cas'):.1f} s]")
-    made = _parallel(lambda org: ca.issue_identities(dist, layout, org, secrets), list(ORGS.values()))
+    made = in_parallel(lambda org: ca.issue_identities(dist, layout, org, secrets), list(ORGS.values()))
     say(f"identities: {sum(made)} enrollments made by the orgs' CAs [{lap('identities'):.1f} s]")
 
     # 2. Node settings, the channel's genesis block, the nodes.
@@ -127,8 +119,8 @@ def up(layout: NetworkLayout, dist: FabricDist, *, say: Say = lambda _: None,
         f"({sum(r.started_now for r in running)} started) [{lap('nodes'):.1f} s]")
 
     # 3. Channel participation: every orderer, then every peer.
-    joined = sum(_parallel(lambda i: channel.join_orderer(dist, layout, i), list(range(layout.orderers))))
-    joined_peers = sum(_parallel(lambda org: channel.join_peer(dist, layout, org), layout.peer_orgs()))
+    joined = sum(in_parallel(lambda i: channel.join_orderer(dist, layout, i), list(range(layout.orderers))))
+    joined_peers = sum(in_parallel(lambda org: channel.join_peer(dist, layout, org), layout.peer_orgs()))
     say(f"channel: {channel.CHANNEL} on {_plural(layout.orderers, 'orderer')} and {len(peers)} peers "
         f"({joined + joined_peers} joined now) [{lap('channel'):.1f} s]")
 
@@ -139,23 +131,7 @@ def up(layout: NetworkLayout, dist: FabricDist, *, say: Say = lambda _: None,
     _start_all(layout, servers)
     say(f"chaincode: servers listening ({', '.join(p[1][:24] + '...' for p in packages.values())}) "
         f"[{lap('chaincode_servers'):.1f} s]")
-    first = layout.peer_orgs()[0]
-    definition = lifecycle.committed(dist, layout, first)
-    if definition is None:
-        _parallel(lambda org: lifecycle.install(dist, layout, org, *packages[org.msp_id]), layout.peer_orgs())
-        say(f"chaincode: installed on both peers [{lap('install'):.1f} s]")
-        approvals = lifecycle.readiness(dist, layout, first)
-        missing = [org for org in layout.peer_orgs() if not approvals.get(org.msp_id)]
-        _parallel(lambda org: lifecycle.approve(dist, layout, org, packages[org.msp_id][1]), missing)
-        say(f"chaincode: approved by {', '.join(o.msp_id for o in missing) or 'both orgs already'} "
-            f"[{lap('approve'):.1f} s]")
-        lifecycle.commit(dist, layout, first)
-        definition = lifecycle.committed(dist, layout, first)
-        say(f"chaincode: {lifecycle.CHAINCODE} {definition['version']} sequence {definition['sequence']} committed "
-            f"[{lap('commit'):.1f} s]")
-    else:
-        say(f"chaincode: {lifecycle.CHAINCODE} {definition['version']} sequence {definition['sequence']} "
-            f"already committed")
+    lifecycle.deploy(dist, layout, lifecycle.EMISSIONS, packages, say=say, lap=lap)
     timings["deploy"] = round(timings.get("commit", timings["chaincode_servers"]) - timings["channel"], 2)
 
     # 5. Connection profiles, then wait until gossip crossed the orgs (cross-org endorsement needs it).
@@ -184,7 +160,7 @@ def down(layout: NetworkLayout, *, say: Say = lambda _: None) -> list[tuple[str,
               [n for n in names if n.startswith("orderer")], [n for n in names if n.startswith("ca.")]]
     stopped: list[tuple[str, int]] = []
     for group in groups:
-        for name, pid in zip(group, _parallel(lambda n: stop(layout.run_dir, n), group)):
+        for name, pid in zip(group, in_parallel(lambda n: stop(layout.run_dir, n), group)):
             if pid is not None:
                 stopped.append((name, pid))
                 say(f"stopped {name} (pid {pid})")

@@ -14,13 +14,14 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from network.fabric.errors import FabricError
 
-__all__ = ["ProcessSpec", "Running", "alive", "read_pid", "run", "start", "stop", "wait_listening"]
+__all__ = ["ProcessSpec", "Running", "alive", "in_parallel", "read_pid", "run", "start", "stop", "wait_listening"]
 
 
 @dataclass(frozen=True)
@@ -187,3 +188,11 @@ def run(argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: f
     if done.returncode != 0:
         raise FabricError(f"{what or Path(argv[0]).name} failed: {_error_line(output)}")
     return done.stdout
+
+
+def in_parallel(function: Callable, items: list) -> list:
+    """function(item) for every item at once (each is a child process or a wait on one); results in order."""
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=len(items)) as pool:
+        return list(pool.map(function, items))

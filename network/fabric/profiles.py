@@ -30,7 +30,7 @@ class ProfileSpec:
 def profile_specs(layout: NetworkLayout) -> list[ProfileSpec]:
     specs = []
     for msp_id, users in (("Auditor1MSP", ("User1", "Admin")), ("Auditor2MSP", ("User1", "Admin")),
-                          ("VerifierMSP", ("User1",))):
+                          ("VerifierMSP", ("User1", "Admin"))):
         org = ORGS[msp_id]
         gateway_org = org if org.peer_index is not None else ORGS["Auditor1MSP"]
         for user in users:

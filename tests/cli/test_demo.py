@@ -41,24 +41,30 @@ def test_demo_runs_the_mission_and_reruns_on_the_same_data(tmp_path):
 
     _assert_no_personal_data_on_the_public_ledger(data)
 
-    again = demo("--customers", "1", "--data-dir", str(data), "--base-port", base)
+    again = demo("--customers", "1", "--gas", "0", "--data-dir", str(data), "--base-port", base)
     assert again.returncode == 0, again.stderr[-3000:] + again.stdout[-3000:]
     assert "loading eGRID2023" not in again.stderr and "registered auditor" not in again.stderr
     assert "12 of 12 credentials verified" in again.stdout and "customer-1" in again.stdout
 
 
 def assert_two_customers_verified(report: dict, data) -> None:
-    """What `demo --customers 2 --json` must report, on any ledger."""
+    """What `demo --customers 2 --json` must report, on any ledger: 12 monthly bills of electricity
+    each (Scope 2), and of natural gas for customer-1 (Scope 1, its `--gas 1` account)."""
     assert report["ok"] and report["failed"] == {}
     assert report["bills_decrypted_by_customer"] == 2
-    assert report["credentials"] == 24 and report["verified"] == 24  # 2 customers x 12 monthly bills
+    assert report["credentials"] == 36 and report["verified"] == 36
     rows = report["rows"]
     assert {r["customer"] for r in rows} == {"customer-1", "customer-2"}
-    assert len({r["record_id"] for r in rows}) == 24 and all(r["verified"] for r in rows)
-    assert all(float(r["location_tco2e"]) > 0 and float(r["kwh"]) > 0 for r in rows)
+    assert len({r["record_id"] for r in rows}) == 36 and all(r["verified"] for r in rows)
+    by_scope = {scope: [r for r in rows if r["scope"] == scope] for scope in (1, 2)}
+    assert len(by_scope[2]) == 24 and len(by_scope[1]) == 12
+    assert {r["customer"] for r in by_scope[1]} == {"customer-1"}
+    assert all(r["usage"].endswith(" kWh") and float(r["market_tco2e"]) > 0 for r in by_scope[2])
+    assert all(r["usage"].endswith(" therm") and r["market_tco2e"] == "" for r in by_scope[1])
+    assert all(float(r["tco2e"]) > 0 and float(r["usage"].split()[0]) > 0 for r in rows)
     assert all(r["block_number"] > 0 for r in rows)
     # Each customer's credentials carry its own account's usage, not another customer's.
-    yearly = {c: [r["kwh"] for r in rows if r["customer"] == c] for c in ("customer-1", "customer-2")}
+    yearly = {c: [r["usage"] for r in by_scope[2] if r["customer"] == c] for c in ("customer-1", "customer-2")}
     assert yearly["customer-1"] != yearly["customer-2"]
     assert report["where"]["data_dir"] == str(data.resolve())
 

@@ -19,6 +19,7 @@ __all__ = [
     "COLLECTION",
     "ORGS",
     "ChaincodeSource",
+    "collections",
     "write_devpeer_config",
     "RunningPeer",
 ]
@@ -65,14 +66,16 @@ def _chaincode_table(source: ChaincodeSource) -> str:
     return "\n".join(table)
 
 
-def _collections() -> list[dict[str, Any]]:
+def collections(required_peers: int = 0) -> list[dict[str, Any]]:
+    """The conformance collection; on one dev peer requiredPeerCount is 0 (no other peer to disseminate
+    to before commit), on a real network of two peers 1."""
     members = ",".join(f"'{msp_id}.member'" for msp_id, _ in ORGS)
     return [
         {
             "name": COLLECTION,
             "policy": f"OR({members})",
-            "requiredPeerCount": 0,  # a single peer cannot disseminate before commit
-            "maxPeerCount": 0,
+            "requiredPeerCount": required_peers,
+            "maxPeerCount": required_peers,
             "blockToLive": 0,
             "memberOnlyRead": True,
             "memberOnlyWrite": True,
@@ -83,7 +86,7 @@ def _collections() -> list[dict[str, Any]]:
 def write_devpeer_config(folder: Path, crypto_dir: Path, chaincode: ChaincodeSource, *, tls: bool = False) -> Path:
     """Writes devpeer.toml and collections.json into `folder`; returns the TOML path."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "collections.json").write_text(json.dumps(_collections(), indent=2))
+    (folder / "collections.json").write_text(json.dumps(collections(), indent=2))
     listen = ["[listen]", 'address = "127.0.0.1:0"']
     if tls:
         tls_dir = crypto_dir / "peerOrganizations" / ORGS[0][1] / "peers" / f"peer0.{ORGS[0][1]}" / "tls"

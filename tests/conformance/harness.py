@@ -20,6 +20,7 @@ __all__ = [
     "ALL_SCENARIOS",
     "params",
     "require_node",
+    "start_python_ccaas",
     "PeerUnderTest",
     "start_peer",
     "stop_peer",
@@ -91,12 +92,14 @@ class PeerUnderTest:
         return "\n".join(f"--- {s.log_path.name}\n{s.log_tail()}" for s in self.servers)
 
 
-def _python_ccaas(log_dir: Path) -> tuple[ServerProcess, str]:
-    port = free_port()
+def start_python_ccaas(log_dir: Path, chaincode_id: str = CHAINCODE_ID, port: int | None = None,
+                       ) -> tuple[ServerProcess, str]:
+    """The Python conformance chaincode as a CCaaS server (`emissions chaincode serve`); it and its address."""
+    port = port or free_port()
     server = ServerProcess(
         argv=[
             sys.executable, "-m", "emissions.cli.main", "chaincode", "serve",
-            "--chaincode", PYTHON_CHAINCODE, "--address", f"127.0.0.1:{port}", "--id", CHAINCODE_ID,
+            "--chaincode", PYTHON_CHAINCODE, "--address", f"127.0.0.1:{port}", "--id", chaincode_id,
         ],
         cwd=ROOT,
         log_path=log_dir / "python-chaincode.log",
@@ -113,7 +116,7 @@ def start_peer(kind: str, crypto_dir: Path, folder: Path, *, tls: bool = False) 
         servers.append(node.process)
         source = ChaincodeSource(ccaas_address=node.address)
     elif kind == "python-ccaas":
-        server, address = _python_ccaas(folder)
+        server, address = start_python_ccaas(folder)
         servers.append(server)
         source = ChaincodeSource(ccaas_address=address)
     elif kind == "python-inprocess":

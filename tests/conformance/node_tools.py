@@ -45,9 +45,9 @@ class NodeChaincode:
     chaincode_id: str
 
 
-def start_node_chaincode(log_dir: Path, chaincode_id: str = "conformance:1") -> NodeChaincode:
+def start_node_chaincode(log_dir: Path, chaincode_id: str = "conformance:1", port: int | None = None) -> NodeChaincode:
     """Starts the fabric-contract-api chaincode as a CCaaS server, the way fabric-samples run it."""
-    port = free_port()
+    port = port or free_port()
     address = f"127.0.0.1:{port}"
     process = ServerProcess(
         argv=[

@@ -370,7 +370,7 @@ async def test_a_worker_that_dies_mid_check_is_unavailable_and_replaced(issued):
 async def test_the_service_process_imports_no_acapy_and_keeps_its_event_loop(tmp_path, issued):
     """ACA-Py's document loader module applies nest_asyncio to whoever imports it: only workers may."""
     script = tmp_path / "service.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(textwrap.dedent("""
         import asyncio, json, sys
         from controllers.verifier.proofs import ProofChecker
 
@@ -378,10 +378,10 @@ async def test_the_service_process_imports_no_acapy_and_keeps_its_event_loop(tmp
             async with ProofChecker(workers=1) as checker:
                 genuine = await checker.credential(json.loads(sys.argv[1]))
                 assert genuine.ok, genuine
-                print(json.dumps({{
+                print(json.dumps({
                     "acapy": sorted(m for m in sys.modules if m.startswith(("acapy_agent", "nest_asyncio", "pyld"))),
                     "c_tasks": asyncio.Task is asyncio.tasks._CTask,
-                }}))
+                }))
 
         if __name__ == "__main__":
             asyncio.run(main())

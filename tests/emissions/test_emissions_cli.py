@@ -11,7 +11,7 @@ import pytest
 from chaincode.emissions.units import kg_for
 from chaincode.emissions.rounding import round_kg
 from emissions.cli.main import main
-from greenbutton import write_feed
+from greenbutton import generate_feed, write_feed
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -86,6 +86,8 @@ def test_calc_table(capsys, feed):
     assert "location-based fallback" in out
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("period start"))
+    assert lines[header].split("  ")[0:1] == ["period start (UTC)"]
+    assert "location tCO2e" in lines[header] and "market tCO2e" in lines[header] and "kg" not in lines[header]
     rows = lines[header + 1:]
     assert rows[-1].startswith("total") and len(rows) >= 3
     assert all("eGRID2023 subregion CAMX" in row for row in rows[:-1])
@@ -100,9 +102,13 @@ def test_calc_json_matches_the_calculation(capsys, feed):
     for period in periods:
         expected = round_kg(kg_for(Decimal(period["kwh"]), Decimal("429.983")))
         assert Decimal(period["location"]["emissions"]["co2e_kg"]) == expected
+        assert Decimal(period["location"]["emissions"]["co2e_t"]) == (expected / 1000).quantize(Decimal("0.000001"))
         assert period["market"]["fallback"] is True and period["location_factor"]["region"] == "CAMX"
         assert period["start"].endswith("Z") and period["year"] == 2024
     assert Decimal(document["totals"]["kwh"]) == sum(Decimal(p["kwh"]) for p in periods)
+    totals = document["totals"]
+    assert set(totals) == {"kwh", "location_co2e_t", "market_co2e_t", "note"}  # tonnes, as the credentials
+    assert Decimal(totals["location_co2e_t"]) == sum(Decimal(p["location"]["emissions"]["co2e_t"]) for p in periods)
 
 
 def test_calc_json_hourly(capsys, feed):
@@ -125,3 +131,69 @@ def test_calc_unknown_utility_is_one_line(capsys, feed):
     code, _, err = run(capsys, "calc", "--utility", "123456789", str(feed))
     assert code == 1
     assert err.strip().splitlines() == ["emissions: error: EIA utility 123456789 is in neither EIA-861 nor EPA's eGRID crosswalks"]
+
+
+def _with_a_day_sent_again_half_an_hour_late(data: bytes) -> bytes:
+    """Day 10's block once more, every reading 30 minutes later (the security review's 48 overlaps)."""
+    anchor = data.index(b'IntervalBlock/10"')
+    day = data[data.rindex(b"<entry>", 0, anchor) : data.index(b"</entry>", anchor) + len(b"</entry>\n")]
+    late = day
+    for start in {int(s.split(b"<")[0]) for s in day.split(b"<espi:start>")[1:]}:
+        late = late.replace(b"<espi:start>%d<" % start, b"<espi:start>%d<" % (start + 1800))
+    return data.replace(day, day + late.replace(b'IntervalBlock/10"', b'IntervalBlock/10b"'))
+
+
+def test_calc_refuses_a_period_with_overlapping_readings_instead_of_summing_them(capsys, tmp_path):
+    path = tmp_path / "overlaps.xml"
+    path.write_bytes(_with_a_day_sent_again_half_an_hour_late(generate_feed(seed=1, start=date(2024, 1, 1), days=60)))
+    code, out, err = run(capsys, "calc", "--utility", "14328", str(path))
+    assert code == 1 and out == ""
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"emissions: error: {path}: period 2024-01-01T08:00:00Z..2024-02-01T08:00:00Z refused: ")
+    assert "readings overlap: 2024-01-10T08:00:00Z..2024-01-10T09:00:00Z overlaps 2024-01-10T08:30:00Z" in line
+    assert "(and 47 more)" in line  # 24 late readings, each overlapping two on time
+
+
+def test_calc_states_what_the_reader_assumed(capsys, tmp_path):
+    path = tmp_path / "dst.xml"
+    path.write_bytes(generate_feed(seed=1, start=date(2024, 1, 1), days=40).replace(b"360E2000", b"00002000"))
+    code, out, _ = run(capsys, "calc", "--utility", "14328", str(path))
+    assert code == 0
+    assert "note: dstStartRule (line 8): invalid DST rule: month 0, day of month 0;" in out
+    code, out, _ = run(capsys, "calc", "--utility", "14328", str(path), "--json")
+    first = json.loads(out)["periods"][0]
+    assert [n["code"] for n in first["notices"]] == ["dst-rule-invalid"]
+
+
+@pytest.fixture(scope="module")
+def gas_feed(tmp_path_factory):
+    path = tmp_path_factory.mktemp("gb") / "gas.xml"
+    write_feed(path, seed=11, start=date(2024, 1, 1), days=62, commodity="gas")
+    return path
+
+
+def test_calc_gives_scope_1_for_a_gas_bill_as_the_ledger_computes_it(capsys, gas_feed):
+    from chaincode.emissions.combustion import calculate_combustion
+    from chaincode.emissions.shipped import load_fuel_editions
+    from greenbutton import gas_usage_by_period, parse_file
+
+    code, out, _ = run(capsys, "calc", str(gas_feed), "--json")  # no --utility: gas factors are the fuel's
+    document = json.loads(out)
+    assert code == 0 and document["scope"] == 1 and len(document["periods"]) >= 2
+    january = gas_usage_by_period(parse_file(gas_feed))[0]
+    expected = calculate_combustion(january.quantity, "therm", "natural_gas", load_fuel_editions()[-1],
+                                    start=january.start, end=january.end)
+    assert document["periods"][0]["emissions"] == expected.masses.to_json_dict()
+    code, out, _ = run(capsys, "calc", str(gas_feed))
+    assert "scope 1   natural gas, GHGHub2024 factors per mmBtu, GWP AR5" in out and "tCO2e" in out
+
+
+def test_calc_of_a_customers_electricity_and_gas_adds_both_scopes(capsys, feed, gas_feed):
+    code, out, _ = run(capsys, "calc", "--utility", "14328", str(feed), str(gas_feed), "--json")
+    document = json.loads(out)
+    electricity, gas = document["bills"]
+    assert code == 0 and gas["scope"] == 1 and "location_co2e_t" in electricity["totals"]
+    assert Decimal(document["total_co2e_t"]) == \
+        Decimal(electricity["totals"]["location_co2e_t"]) + Decimal(gas["totals"]["co2e_t"])
+    code, _, err = run(capsys, "calc", str(feed), str(gas_feed))
+    assert code == 1 and "is an electricity bill: --utility EIA_ID is needed" in err

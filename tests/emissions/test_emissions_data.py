@@ -30,7 +30,7 @@ def derive_script():
 
 def test_committed_data_equals_a_fresh_derivation(derive_script, shared_dir):
     derived = derive_script.derive(shared_dir / "data" / "egrid")
-    assert sorted(derived) == ["egrid2023.json", "utilities.json"]
+    assert sorted(derived) == ["egrid2023.json", "ghghub2024.json", "utilities.json"]
     for name, data in derived.items():
         assert (DATA / name).read_bytes() == data, f"{name} is stale: run scripts/derive_factor_data.py"
 

@@ -63,10 +63,11 @@ ACCOUNT = "ACCT-0042-7781"
 SERVICE_POINT = "SP-99-1234"
 
 
-def customer(kwh: str = "1234.567", *, bill_hash: str = "b" * 64, **changes) -> CustomerDetail:
+def customer(kwh: str | None = "1234.567", *, bill_hash: str = "b" * 64, **changes) -> CustomerDetail:
     """The private detail; `bill_hash` names the bill (a repeat with the same period and bill is a replay)."""
     bill = BillReference("espi-atom+xml", "sha256:" + "c" * 64, bill_hash)
-    values = dict(customer_did=CUSTOMER_DID, account_id=ACCOUNT, service_point_id=SERVICE_POINT, kwh=Decimal(kwh),
+    values = dict(customer_did=CUSTOMER_DID, account_id=ACCOUNT, service_point_id=SERVICE_POINT,
+                  kwh=None if kwh is None else Decimal(kwh),
                   bill=bill)
     values.update(changes)
     return CustomerDetail(**values)

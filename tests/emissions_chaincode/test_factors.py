@@ -14,6 +14,8 @@ from controllers.ledger import LedgerError
 from testkit.ledger import PGE, small_edition
 from tests.emissions_chaincode.setup import bootstrap, customer, governed_with_factors, record_request, register
 
+pytestmark = pytest.mark.fabric_too  # governance and factors as the real peer runs them
+
 
 async def test_loaded_edition_is_sealed_with_its_digest_and_answers_lookups(network):
     await governed_with_factors(network)

@@ -83,6 +83,7 @@ async def test_index_key_is_unguessable_and_the_secret_stays_private(network):
     assert INDEX_SECRET in private  # it lives in the collection, nowhere else
 
 
+@pytest.mark.fabric_too
 async def test_first_bootstrap_must_bring_a_32_byte_secret(network):
     async with network.client("Auditor1MSP", "Admin") as admin1:
         with pytest.raises(LedgerError, match="transient 'indexSecret' \\(32 random bytes\\) is missing"):

@@ -11,6 +11,8 @@ from controllers.ledger import AuditorSpec, LedgerError
 from testkit.ledger import AUDITORS
 from tests.emissions_chaincode.setup import DIDS, INDEX_SECRET, auditor_spec, bootstrap, register
 
+pytestmark = pytest.mark.fabric_too  # governance and factors as the real peer runs them
+
 
 async def test_bootstrap_needs_an_admin_of_every_founding_org(network):
     async with network.client("Auditor1MSP", "Admin") as admin1:

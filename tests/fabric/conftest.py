@@ -1,3 +1,2 @@
-"""The real-Fabric tier: one network (`emissions network up`) per session, see testkit.fabric."""
-
-from testkit.fabric import fabric_network  # noqa: F401 - the session fixture
+"""The real-Fabric tier: it uses the session's one network (`fabric_network`, from testkit.fabric via
+the root conftest)."""

@@ -80,7 +80,7 @@ def test_demo_runs_the_mission_on_a_real_fabric_network(tmp_path):
         up = network_cli("up", "--data", str(fabric))
         assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-2000:]
         before = _running(fabric)
-        again = demo("--customers", "1", "--data-dir", str(data), "--base-port", str(base), *ledger)
+        again = demo("--customers", "1", "--gas", "0", "--data-dir", str(data), "--base-port", str(base), *ledger)
         assert again.returncode == 0, again.stderr[-4000:] + again.stdout[-3000:]
         assert "is running (it stays running" in again.stderr
         assert "loading eGRID2023" not in again.stderr and "registered auditor" not in again.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from controllers.ledger import LedgerError, detail_hash, open_ledger
+from controllers.ledger import LedgerError, caught_up, detail_hash, open_ledger
 from emissions.stack.governance import prepare_ledger
 from testkit.ledger import AUDITORS, small_edition
 from tests.emissions_chaincode.setup import (
@@ -60,13 +60,14 @@ async def test_records_with_private_detail_through_the_gateway_client(fabric_net
     assert done["registered"] == list(AUDITORS)
 
     salt = "5a" * 16
-    async with open_ledger(fabric_network.profile("Auditor1MSP")) as auditor1:
+    async with open_ledger(fabric_network.profile("Auditor1MSP")) as auditor1, \
+            open_ledger(fabric_network.profile("Auditor2MSP")) as auditor2:
         outcome = await auditor1.client.record_emissions(record_request(), customer(salt=salt))
-    assert not outcome.replayed and outcome.record["auditor_msp"] == "Auditor1MSP"
-    fabric_network.shared["record"] = outcome.record
-
-    # The other auditor org's peer holds the private detail (its gateway evaluates on its own peer).
-    async with open_ledger(fabric_network.profile("Auditor2MSP")) as auditor2:
+        assert not outcome.replayed and outcome.record["auditor_msp"] == "Auditor1MSP"
+        fabric_network.shared["record"] = outcome.record
+        # The other auditor org's peer holds the private detail (its gateway evaluates on its own
+        # peer) once it has committed the block too.
+        await caught_up([auditor1, auditor2])
         detail = await auditor2.client.get_record_detail(outcome.record_id)
         status = await auditor2.transaction_status(outcome.record["tx_id"])
     assert (detail["customer_did"], detail["account_id"], detail["salt"]) == (CUSTOMER_DID, ACCOUNT, salt)

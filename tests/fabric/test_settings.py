@@ -48,6 +48,6 @@ def test_channel_policies_orderer_org_members_and_anchor_peers(tmp_path):
 def test_profiles_for_every_org_and_client(tmp_path):
     specs = {s.file_name: s for s in profile_specs(NetworkLayout.open(tmp_path, 30000, 3))}
     assert set(specs) == {"Auditor1MSP.toml", "Auditor1MSP-Admin.toml", "Auditor2MSP.toml", "Auditor2MSP-Admin.toml",
-                          "VerifierMSP.toml"}
+                          "VerifierMSP.toml", "VerifierMSP-Admin.toml"}
     assert specs["VerifierMSP.toml"].gateway == specs["Auditor1MSP.toml"].gateway == "127.0.0.1:30030"
     assert specs["Auditor2MSP-Admin.toml"].msp_dir.parts[-2:] == ("Admin", "msp")

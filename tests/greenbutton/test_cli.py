@@ -116,3 +116,39 @@ def test_generate_refuses_a_bad_date(capsys, tmp_path):
     with pytest.raises(SystemExit):
         main(["greenbutton", "generate", "--out", str(tmp_path / "x.xml"), "--start", "2024-13-01"])
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_summarize_reads_an_old_export_with_accumulation_and_flow_zero(capsys, tmp_path):
+    from datetime import date
+
+    from greenbutton import generate_feed
+
+    path = tmp_path / "old.xml"
+    path.write_bytes(generate_feed(seed=2, start=date(2024, 1, 1), days=30).replace(
+        b"<espi:accumulationBehaviour>4<", b"<espi:accumulationBehaviour>0<").replace(
+        b"<espi:flowDirection>1<", b"<espi:flowDirection>0<"))
+    _, out, _ = run(capsys, "summarize", str(path), "--json")
+    data = json.loads(out)
+    (series,) = data["series"]
+    assert series["total"] is not None and series["flow"] == "forward"
+    assert {n["code"] for n in data["notices"]} == {"accumulation-assumed", "flow-assumed"}
+    assert all(set(n) == {"code", "message", "element", "line"} for n in data["notices"])
+    _, out, _ = run(capsys, "summarize", str(path))
+    assert "note: ReadingType (line 10): has flowDirection 0 (none)" in out
+
+
+def test_summarize_loads_only_what_it_needs():
+    """Not the agents, the ledger or aiohttp: most of the memory the command used went to them."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, runpy\n"
+        f"sys.argv = ['emissions', 'greenbutton', 'summarize', {str(FIXTURES / 'mixed_feed.xml')!r}]\n"
+        "try:\n    runpy.run_module('emissions.cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    loaded = set(json.loads(out.strip().splitlines()[-1].replace("'", '"')))
+    assert "greenbutton" in loaded
+    assert not loaded & {"acapy_agent", "aries_cloudagent", "aiohttp", "controllers", "chaincode", "credentials"}

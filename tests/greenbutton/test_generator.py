@@ -70,6 +70,15 @@ def test_generated_feeds_validate_against_the_espi_schema(version, interval, wit
 
 
 @pytest.mark.parametrize("version", ["1", "3.3"])
+@pytest.mark.parametrize(("gas_unit", "interval"), [("therm", 3600), ("m3", 86400)])
+def test_generated_gas_feeds_validate_against_the_espi_schema(version, gas_unit, interval):
+    feed = generate_feed(seed=3, start=date(2024, 1, 1), days=40, interval_seconds=interval, espi_version=version,
+                         commodity="gas", gas_unit=gas_unit)
+    assert_valid(feed, version)
+    assert b"<espi:kind>1</espi:kind>" in feed and b"<espi:commodity>7</espi:commodity>" in feed
+
+
+@pytest.mark.parametrize("version", ["1", "3.3"])
 def test_schema_check_catches_an_invalid_feed(version):
     feed = generate_feed(seed=1, start=date(2024, 1, 1), days=1, espi_version=version)
     broken = feed.replace(b"<espi:uom>72</espi:uom>", b"<espi:uom>kWh</espi:uom>")
@@ -139,6 +148,8 @@ def test_write_feed_streams_to_a_file(tmp_path):
         ({"days": 0}, "days"),
         ({"interval_seconds": 0}, "interval"),
         ({"tz": "Nowhere/Special"}, "unknown time zone"),
+        ({"commodity": "steam"}, "commodity must be one of electricity, gas"),
+        ({"commodity": "gas", "gas_unit": "ccf"}, "gas_unit must be one of therm, m3"),
     ],
 )
 def test_generator_refuses_bad_arguments(kwargs, message):

@@ -137,6 +137,20 @@ def test_a_year_in_one_interval_block_is_read_in_bounded_batches():
     assert not series.gaps and not series.duplicates
 
 
+def test_many_blocks_in_one_entry_are_read_in_bounded_batches_in_document_order():
+    """Readings of ended blocks wait in the tree to be read together, but never unboundedly."""
+    days = [b"<espi:IntervalBlock>" + b"".join(_reading(1704067200 + 900 * (96 * d + i), (96 * d + i) % 13)
+                                               for i in range(96)) + b"</espi:IntervalBlock>\n" for d in range(100)]
+    data = _one_big_block([b"</espi:IntervalBlock>\n", *days, b"<espi:IntervalBlock>"])
+    # The first day once more, with other values, at the very end: the first value must win.
+    data = data.replace(b"</content></entry></feed>", b"</content></entry><entry><content>" + days[0].replace(
+        b"<espi:value>1</espi:value>", b"<espi:value>9</espi:value>") + b"</content></entry></feed>")
+    (series,) = parse_bytes(data).series
+    assert series.readings == 9600
+    assert series.total == Decimal(sum(i % 13 for i in range(9600))).scaleb(-3)
+    assert [d.values for d in series.duplicates][1] == (Decimal("0.001"), Decimal("0.009"))
+
+
 def test_a_bad_reading_deep_in_a_big_block_is_located():
     readings = [_reading(1704067200 + 900 * i, 1) for i in range(5000)]
     readings[4321] = readings[4321].replace(b"<espi:value>1</espi:value>", b"<espi:value></espi:value>")

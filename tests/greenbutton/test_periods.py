@@ -49,10 +49,23 @@ def test_only_delivered_electricity_delta_counts():
     assert period.kwh == Decimal("2.000")  # not gas, not exported, not the cumulative register
 
 
-def test_duplicates_are_not_double_counted():
-    (period,) = electricity_usage_by_period(parse_file(FIXTURES / "unordered_duplicates_gaps.xml"))
+def test_exact_repeats_are_counted_once_and_said():
+    # The fixture's second 02:00 reading says 999 Wh; make it agree with the first (300 Wh).
+    data = (FIXTURES / "unordered_duplicates_gaps.xml").read_bytes().replace(b">999<", b">300<")
+    (period,) = electricity_usage_by_period(parse_bytes(data))
     assert period.kwh == Decimal("1.600")
     assert [h for h, _ in period.hourly_kwh] == [at(f"2024-01-01T0{h}:00:00") for h in (0, 1, 2, 3, 5)]
+    (notice,) = [n for n in period.notices if n.code == "duplicate-readings-counted-once"]
+    assert notice.message.startswith("2 readings in this period repeat an earlier reading exactly")
+
+
+def test_readings_that_disagree_refuse_the_period_naming_them():
+    with pytest.raises(
+        GreenButtonError,
+        match=r"period 2024-01-01T00:00:00Z\.\.2024-02-01T00:00:00Z refused: readings at 2024-01-01T02:00:00Z "
+        r"disagree \(0\.300 kWh in 3600 s, 0\.999 kWh in 3600 s\)",
+    ):
+        electricity_usage_by_period(parse_file(FIXTURES / "unordered_duplicates_gaps.xml"))
 
 
 def test_quarter_hours_sum_into_hours_and_local_calendar_months_across_dst():

@@ -8,6 +8,8 @@ from typing import Any
 
 from controllers.customer.emissions import MatchingCredential, SharingRequest
 from controllers.customer.store import ConsentRecord
+from chaincode.emissions.combustion import calculate_combustion
+from chaincode.emissions.shipped import load_fuel_editions
 from credentials import LedgerAnchor, emissions_credential
 from credentials.account import AccountClaims, account_credential
 from datetime import UTC, datetime
@@ -55,6 +57,34 @@ def monthly_vc(year: int, month: int, kwh: str, location: str, market: str | Non
         "period_start": start, "period_end": end, "edition": "eGRID2023",
     }
     anchor = LedgerAnchor("utilityemissions", "emissions", record_id, "f" * 63 + str(month % 10), 7 + month)
+    return emissions_credential(issuer_did=AUDITOR, record=record, detail=detail, anchor=anchor)
+
+
+def monthly_gas_vc(year: int, month: int, quantity: str = "50", unit: str = "therm", *, account: str = "GAS-1",
+                   service_point: str = "SP-GAS-1", utility: int = UTILITY, fuel: str = "natural_gas",
+                   recorded_at: str | None = None, salt: str = "") -> dict[str, Any]:
+    """One month's Scope 1 UtilityEmissionsCredential for gas burned on site, its figures computed
+    as the chaincode computes them (the Hub's shipped edition)."""
+    hub = load_fuel_editions()[-1]
+    record_id = hashlib.sha256(f"gas{account}{service_point}{year}{month}{recorded_at}{salt}".encode()).hexdigest()
+    ny, nm = _next_month(year, month)
+    start = datetime(year, month, 1, 8, tzinfo=UTC)
+    end = datetime(ny, nm, 1, 8, tzinfo=UTC)
+    emissions = calculate_combustion(Decimal(quantity), unit, fuel, hub, start=start, end=end).to_json_dict()
+    detail = {
+        "record_id": record_id, "salt": hashlib.sha256(record_id.encode() + b"salt").hexdigest()[:32],
+        "customer_did": CUSTOMER, "account_id": account, "service_point_id": service_point,
+        "bill": {"format": "espi-atom+xml", "content_id": "bafkrei" + record_id[:20],
+                 "sha256": hashlib.sha256(record_id.encode()).hexdigest()},
+        "factor_reason": f"{hub.source}: {fuel}, per mmBtu",
+        "emissions": emissions,
+    }
+    record = {
+        "record_id": record_id, "recorded_at": recorded_at or f"{ny}-{nm:02d}-05T10:00:00Z", "utility_id": utility,
+        "period_start": emissions["start"], "period_end": emissions["end"], "year": year, "scope": 1, "fuel": fuel,
+        "edition": hub.edition, "gwp_set": hub.gwp.name,
+    }
+    anchor = LedgerAnchor("utilityemissions", "emissions", record_id, "e" * 63 + str(month % 10), 100 + month)
     return emissions_credential(issuer_did=AUDITOR, record=record, detail=detail, anchor=anchor)
 
 

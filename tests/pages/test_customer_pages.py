@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import unescape
 import re
 
 import pytest
 
 from controllers.customer import pages, views
-from tests.pages.builders import AUDITOR, account_vc, consent_record, monthly_vc, sharing, year_of_vcs
+from tests.pages.builders import AUDITOR, account_vc, consent_record, monthly_gas_vc, monthly_vc, sharing, year_of_vcs
 from tests.pages.checks import Parsed, check_page, forms
 
 EVIL = '<script>alert("x")</script>'
@@ -202,3 +203,58 @@ def test_credentials_page_with_little_data(n):
     html = pages.credentials("ann", CSRF, views.group_rows(creds), [])
     check_page(html)
     assert html.count('<rect class="bar bar-location"') == n
+
+
+def gas_and_electricity():
+    """One account billed for both: electricity (Scope 2) and gas burned on site (Scope 1)."""
+    return (year_of_vcs(2024, range(1, 3), account="BOTH-1")
+            + [monthly_gas_vc(2024, 1, "50", "therm", account="BOTH-1"),
+               monthly_gas_vc(2024, 2, "40", "ccf", account="BOTH-1")])
+
+
+def test_gas_credentials_are_a_scope_1_inventory_beside_the_same_accounts_electricity():
+    groups = views.group_rows(gas_and_electricity())
+    assert [(g.title, g.scope, len(g.rows)) for g in groups] == [
+        ("Account BOTH-1, 2024", 2, 2), ("Account BOTH-1, 2024, natural gas (Scope 1)", 1, 2)]
+    gas = groups[1]
+    assert gas.superseded == 0  # gas and electricity of the same months do not replace each other
+    assert gas.fuel_used == (("ccf", Decimal(40)), ("therm", Decimal(50)))
+    assert gas.total_scope1 == sum(r.tco2e_scope1 for r in gas.rows) and gas.total_location == 0
+    assert groups[0].total_scope1 == 0 and groups[0].key != gas.key
+
+    html = pages.credentials("ann", CSRF, groups, [])
+    check_page(html)
+    section = Parsed(html[html.index(f'id="{gas.key}"'):]).text
+    assert "Account BOTH-1, 2024, natural gas (Scope 1)" in section
+    for header in ("Fuel used (as billed)", "mmBtu", "tCO2e Scope 1"):
+        assert header in section, header
+    assert "50 therm" in section and "40 ccf" in section and "0.265572" in section
+    assert html.count('<rect class="bar bar-location"') == 2  # the chart draws the electricity months only
+    assert "its Scope 1 emissions" in Parsed(html).text and "tonnes of CO2 equivalent (tCO2e)" in Parsed(html).text
+
+    home = Parsed(pages.home("ann", CSRF, pending_consents=0, pending_shares=0, audits_in_progress=[],
+                             groups=groups)).text
+    assert "Account BOTH-1, 2024, natural gas (Scope 1)" in home and "Scope 1, natural gas burned on site" in home
+
+
+def test_a_gas_credential_page_shows_scope_fuel_quantity_with_unit_and_tonnes():
+    row = views.emissions_row(monthly_gas_vc(2024, 1, "50", "therm"))
+    html = pages.credential("ann", CSRF, row)
+    text = check_page(html).text
+    assert "<h1>Emissions for January 2024</h1>" in html
+    for fact in ("Scope 1: natural gas burned on site", "50 therm (5.0 mmBtu)", "0.265572 tCO2e", "GHGHub2024",
+                 "53.06 kg CO2, 1.0 g CH4, 0.10 g N2O per mmBtu", "0.001026 mmBtu per scf", "AR5",
+                 row.record_id, row.bill_sha256, row.issuer):
+        assert fact in text, fact
+    assert "kWh" not in text and "Location-based" not in text
+
+
+def test_sharing_a_gas_and_an_electricity_credential_shows_each_with_its_scope_and_units():
+    creds = gas_and_electricity()
+    request = sharing([creds[0], creds[2]])
+    html = pages.sharing_request("ann", CSRF, request, held=views.rows_by_record(creds))
+    text = check_page(html).text
+    for header in ("Scope", "Used", "tCO2e location-based (Scope 2)", "tCO2e market-based (Scope 2)", "tCO2e Scope 1"):
+        assert header in text, header
+    assert "510 kWh" in text and "50 therm of natural gas" in text and "0.265572" in text
+    assert "Share 2 credentials" in text

@@ -10,9 +10,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from controllers.acapy.invitation_url import invitation_url
+from controllers.verifier import pages as verifier_pages
 from controllers.verifier.service import DONE, KIND
 from controllers.verifier.verdict import REJECTED, VERIFIED, Check, Verdict
-from tests.pages.checks import check_page
+from tests.pages.checks import Parsed, check_page
 from tests.web import operator_fixtures as fx
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
@@ -309,3 +310,23 @@ async def test_a_verifier_without_an_operator_key_stays_open(tmp_path):
         assert (await client.get("/signin")).status == 404
     store.close()
 
+
+
+def test_a_verdict_on_a_gas_credential_shows_its_scope_fuel_quantity_and_tonnes():
+    summary = {"issuer": "did:key:z6MkAuditor", "utility_id": 14328, "period_start": "2024-01-01",
+               "period_end": "2024-02-01", "scope": 1, "fuel": "natural_gas", "fuel_quantity": "50", "fuel_unit": "therm",
+               "scope1_tco2e": "0.265572", "block_number": 9}
+    verdict = Verdict(VERIFIED, (Check("consistent", True, "claims agree with the record detail"),),
+                      "urn:uuid:gas", "ef" * 32, summary)
+    page = verifier_pages.request(None, "", "req-gas", [verdict])
+    text = Parsed(page).text
+    check_page(page)
+    assert "GHG Protocol scope Scope 1: fuel burned on site" in text
+    assert "Fuel natural gas" in text and "Fuel used (as billed) 50 therm" in text
+    assert "Scope 1 emissions (tCO2e) 0.265572" in text
+    assert "kWh" not in text and "Location-based" not in text
+    electricity = Verdict(VERIFIED, verdict.checks, "urn:uuid:el", "ab" * 32,
+                          {"scope": 2, "kwh": "812", "location_tco2e": "0.158", "market_tco2e": "0.158"})
+    text = Parsed(verifier_pages.request(None, "", "req-el", [electricity])).text
+    assert "Scope 2: purchased electricity" in text and "Electricity (kWh) 812" in text
+    assert "Location-based emissions (tCO2e) 0.158" in text and "Market-based emissions (tCO2e) 0.158" in text

@@ -1,4 +1,5 @@
-"""FactorRegistry: eGRID editions on the ledger, loaded in batches by admins and then sealed.
+"""FactorRegistry: eGRID editions on the ledger, loaded in batches by admins and then sealed; fuel
+editions (Scope 1 factors: a few fuels, one transaction) loaded and sealed at once.
 
 An edition is created with its header (name, data year, publication, US rates, provenance), filled
 with subregion / state rates and utility records in batches small enough for one transaction each,
@@ -13,7 +14,8 @@ from typing import Any
 
 from chaincode.emissions.contracts import arguments, factor_store, state
 from chaincode.emissions.contracts.factor_store import LEVELS, LOADING, SEALED
-from chaincode.emissions.interface import edition_digest
+from chaincode.emissions.combustion import FuelEdition
+from chaincode.emissions.interface import edition_digest, fuel_edition_digest
 from chaincode.emissions.contracts.governance import require_governing_admin
 from chaincode.emissions.errors import EmissionsError
 from chaincode.emissions.factors import RegionFactor
@@ -147,6 +149,33 @@ class FactorRegistry(Contract):
         stored = {**parsed.to_json_dict(), "registered_at": state.tx_time(ctx)}
         await state.put_json(ctx, factor_key, stored)
         return state.output(stored)
+
+    @transaction
+    async def LoadFuelEdition(self, ctx: Context, edition: str, digest: str) -> str:
+        """Load and seal a fuel edition (JSON, FuelEdition form) whose content has `digest`; an
+        edition of that name is never replaced. Returns {"edition", "digest", "sealed_at"}."""
+        await require_governing_admin(ctx, "load factor editions")
+        arguments.sha256_hex(digest, "digest")
+        document = arguments.json_object(edition, "fuel edition")
+        try:
+            parsed = FuelEdition.from_json_dict(document)
+        except EmissionsError as exc:
+            raise ContractError(str(exc)) from None
+        content = parsed.to_json_dict()
+        actual = fuel_edition_digest(content)
+        if actual != digest:
+            raise ContractError(f"fuel edition {parsed.edition!r} has digest {actual}, not {digest}: "
+                                "the document differs from the published one")
+        key = state.key(state.FUEL_EDITION, parsed.edition)
+        if await ctx.stub.get_state(key) is not None:
+            raise ContractError(f"fuel edition {parsed.edition!r} is already sealed; it cannot be changed")
+        stored = {"edition": content, "digest": digest, "status": SEALED, "sealed_at": state.tx_time(ctx)}
+        await state.put_json(ctx, key, stored)
+        return state.output({k: stored[k] for k in ("digest", "status", "sealed_at")} | {"edition": parsed.edition})
+
+    @query
+    async def GetFuelEdition(self, ctx: Context, edition: str) -> str:
+        return state.output(await factor_store.stored_fuel_edition(ctx, edition))
 
     @query
     async def GetEdition(self, ctx: Context, edition: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from chaincode.emissions.combustion import FuelEdition
 from chaincode.emissions.contracts import state
 from chaincode.emissions.errors import EmissionsError
 from chaincode.emissions.factors import FactorEdition, RegionFactor
@@ -101,3 +102,16 @@ async def resolve(ctx: Context, meta: Mapping[str, Any], utility_id: int, year: 
     except EmissionsError as exc:
         raise ContractError(str(exc)) from None
     return location, market
+
+
+async def stored_fuel_edition(ctx: Context, edition: str) -> dict[str, Any]:
+    """{"edition": the FuelEdition document, "digest", "status", "sealed_at"}; fuel editions are sealed
+    as they load, in one transaction."""
+    found = await state.get_json(ctx, state.key(state.FUEL_EDITION, edition), "fuel edition")
+    if found is None:
+        raise ContractError(f"fuel factor edition {edition!r} is not loaded on the ledger")
+    return found
+
+
+async def fuel_edition(ctx: Context, edition: str) -> FuelEdition:
+    return FuelEdition.from_json_dict((await stored_fuel_edition(ctx, edition))["edition"])

@@ -1,4 +1,5 @@
-"""EmissionsRecords: Scope 2 emissions computed on every endorser and anchored on the channel.
+"""EmissionsRecords: Scope 2 (purchased electricity) and Scope 1 (gas burned on site) emissions,
+computed on every endorser and anchored on the channel.
 
 RecordEmissions takes only non-personal data as arguments; the customer DID, account, service
 point, kWh and the bill's id and hash arrive as transient data with a random salt (see
@@ -15,7 +16,9 @@ Storage:
 - private `detail` (collection emissionsRecordDetails): the canonical JSON document
   {"record_id", "salt", "customer_did", "account_id", "service_point_id", "bill": {"format",
   "content_id", "sha256"}, "factor_reason", "emissions": PeriodEmissions.to_json_dict()}. The public
-  record's `detail_hash` and Fabric's private data hash are both SHA-256 of exactly those bytes:
+  record's `detail_hash` and Fabric's private data hash are both SHA-256 of exactly those bytes
+  (for scope 1, "emissions" is CombustionEmissions.to_json_dict(): the gas quantity, its unit,
+  mmBtu, the fuel's factors and GWP set):
   VerifyRecord compares a holder's copy with the latter. The salt (in the credential, nowhere
   public) is what makes the hash unguessable: without it candidate kWh could be tested against it;
 - private `customer` index in month buckets (see `customer_index`): the customer's records, for
@@ -31,8 +34,9 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from chaincode.emissions.calculation import PeriodEmissions, calculate_period
+from chaincode.emissions.calculation import calculate_period
 from chaincode.emissions.canonical import canonical_json
+from chaincode.emissions.combustion import calculate_combustion
 from chaincode.emissions.contracts import arguments, customer_index, factor_store, index_secret, state
 from chaincode.emissions.contracts.access import require_client_or_admin
 from chaincode.emissions.contracts.auditors import require_active_auditor
@@ -45,14 +49,14 @@ EVENT = "EmissionsRecorded"
 ACTIVE = "active"
 SUPERSEDED = "superseded"
 MAX_PAGE = 100
-SCOPE = 2  # purchased electricity (GHG Protocol Scope 2)
+GWP_SET = "AR5"  # eGRID 2023's CO2e rates and the project's fuel editions both use IPCC AR5 100-year GWPs
 
 
 def record_id_for(tx_id: str) -> str:
     return hashlib.sha256(b"record\x00" + tx_id.encode()).hexdigest()
 
 
-def detail_document(record_id: str, detail: PrivateDetail, emissions: PeriodEmissions, reason: str) -> dict[str, Any]:
+def detail_document(record_id: str, detail: PrivateDetail, emissions: dict[str, Any], reason: str) -> dict[str, Any]:
     return {
         "record_id": record_id,
         "salt": detail.salt,
@@ -61,12 +65,12 @@ def detail_document(record_id: str, detail: PrivateDetail, emissions: PeriodEmis
         "service_point_id": detail.service_point_id,
         "bill": {"format": detail.bill_format, "content_id": detail.bill_content_id, "sha256": detail.bill_hash},
         "factor_reason": reason,
-        "emissions": emissions.to_json_dict(),
+        "emissions": emissions,
     }
 
 
 def public_record(ctx: Context, record_id: str, request: PublicRequest, auditor_msp: str, edition: str,
-                  detail_bytes: bytes) -> dict[str, Any]:
+                  gwp_set: str, detail_bytes: bytes) -> dict[str, Any]:
     return {
         "record_id": record_id,
         "tx_id": ctx.stub.tx_id,
@@ -75,8 +79,10 @@ def public_record(ctx: Context, record_id: str, request: PublicRequest, auditor_
         "period_start": arguments.utc_text(request.start),
         "period_end": arguments.utc_text(request.end),
         "year": request.year,
-        "scope": SCOPE,
+        "scope": request.scope,
+        "fuel": request.fuel or None,
         "edition": edition,
+        "gwp_set": gwp_set,
         "auditor_msp": auditor_msp,
         "auditor_did": request.auditor_did,
         "detail_hash": hashlib.sha256(detail_bytes).hexdigest(),
@@ -89,6 +95,10 @@ def public_record(ctx: Context, record_id: str, request: PublicRequest, auditor_
 def _overlaps(entry: dict[str, Any], start: datetime, end: datetime) -> bool:
     """Whether the [start, end) of an index entry or record intersects [start, end)."""
     return arguments.timestamp(entry["start"], "start") < end and start < arguments.timestamp(entry["end"], "end")
+
+
+def _scope(entry: dict[str, Any]) -> int:
+    return entry.get("scope", 2)  # entries written before scope 1 existed are electricity
 
 
 class EmissionsRecords(Contract):
@@ -107,10 +117,14 @@ class EmissionsRecords(Contract):
             raise ContractError(f"auditor_did {public.auditor_did} is not a registered DID of auditor org {msp}")
         secret = await index_secret.load(ctx)
         detail = parse_detail(ctx.stub.transient, public)
-        meta = await factor_store.require_sealed(ctx, public.edition)
-        if meta["year"] > public.year:
-            raise ContractError(f"edition {public.edition!r} describes {meta['year']}, after the period's year "
-                                f"{public.year}; use an edition of that year or earlier")
+        if public.scope == 2:
+            meta = await factor_store.require_sealed(ctx, public.edition)
+            if meta["year"] > public.year:
+                raise ContractError(f"edition {public.edition!r} describes {meta['year']}, after the period's year "
+                                    f"{public.year}; use an edition of that year or earlier")
+        else:
+            # Fuel factors are properties of the fuel, not of a year's grid: any sealed edition applies.
+            fuels = await factor_store.fuel_edition(ctx, public.edition)
 
         buckets: customer_index.Buckets = {}
         await customer_index.load(ctx, secret, detail, customer_index.months(public.start, public.end), buckets)
@@ -121,16 +135,24 @@ class EmissionsRecords(Contract):
             return state.output({"record": existing, "replayed": True})
         superseded = self._check_overlap(known, public)
 
-        location, market = await factor_store.resolve(ctx, meta, public.utility_id, public.year)
         try:
-            emissions = calculate_period(detail.kwh, location, market, start=public.start, end=public.end,
-                                         hourly_kwh=detail.hourly)
+            if public.scope == 2:
+                location, market = await factor_store.resolve(ctx, meta, public.utility_id, public.year)
+                emissions = calculate_period(detail.kwh, location, market, start=public.start, end=public.end,
+                                             hourly_kwh=detail.hourly).to_json_dict()
+                edition, gwp_set, reason = meta["edition"], GWP_SET, location.reason
+            else:
+                burned = calculate_combustion(detail.quantity, detail.unit, public.fuel, fuels, start=public.start,
+                                              end=public.end)
+                emissions = burned.to_json_dict()
+                edition, gwp_set = fuels.edition, fuels.gwp.name
+                reason = f"{fuels.source}: {public.fuel}, per mmBtu"
         except EmissionsError as exc:
             raise ContractError(str(exc)) from None
 
         record_id = record_id_for(ctx.stub.tx_id)
-        detail_bytes = canonical_json(detail_document(record_id, detail, emissions, location.reason))
-        record = public_record(ctx, record_id, public, msp, meta["edition"], detail_bytes)
+        detail_bytes = canonical_json(detail_document(record_id, detail, emissions, reason))
+        record = public_record(ctx, record_id, public, msp, edition, gwp_set, detail_bytes)
         await state.put_json(ctx, state.key(state.RECORD, record_id), record)
         await ctx.stub.put_state(
             state.key(state.RECORD_BY_UTILITY, str(public.utility_id), record["period_start"], record_id), record_id)
@@ -140,7 +162,7 @@ class EmissionsRecords(Contract):
             # Its buckets outside this period too: the old record must read superseded in each.
             await customer_index.load(ctx, secret, detail, customer_index.months_of(superseded), buckets)
         entry = {"record_id": record_id, "start": record["period_start"], "end": record["period_end"],
-                 "bill_hash": detail.bill_hash, "status": ACTIVE}
+                 "bill_hash": detail.bill_hash, "status": ACTIVE, "scope": public.scope}
         for listed in buckets.values():
             listed[:] = [{**e, "status": SUPERSEDED} if superseded and e["record_id"] == superseded["record_id"] else e
                          for e in listed]
@@ -232,7 +254,8 @@ class EmissionsRecords(Contract):
     def _replay(known: list[dict[str, Any]], request: PublicRequest, detail: PrivateDetail) -> str | None:
         start, end = arguments.utc_text(request.start), arguments.utc_text(request.end)
         for entry in known:
-            if (entry["start"], entry["end"], entry["bill_hash"]) == (start, end, detail.bill_hash):
+            if (entry["start"], entry["end"], entry["bill_hash"], _scope(entry)) == (start, end, detail.bill_hash,
+                                                                                   request.scope):
                 return entry["record_id"]
         return None
 
@@ -241,7 +264,8 @@ class EmissionsRecords(Contract):
         """The index entry of the record this one supersedes (if any), after checking the
         no-overlap rule. Only a record sharing a month with this period can be superseded: a
         correction is for the same period, and the index is searched by month."""
-        active = [entry for entry in known if entry["status"] == ACTIVE]
+        # A customer's electricity and gas are separate inventories: only records of one scope clash.
+        active = [entry for entry in known if entry["status"] == ACTIVE and _scope(entry) == request.scope]
         superseded = None
         if request.supersedes:
             superseded = next((e for e in active if e["record_id"] == request.supersedes), None)

@@ -25,6 +25,7 @@ EDITION_YEAR = "edition-year"  # [year] -> edition
 REGION = "region"  # [edition, "subregion"|"state", code]
 UTILITY = "utility"  # [edition, eia_id]
 MARKET = "market"  # [utility_id, year, kind]
+FUEL_EDITION = "fuel-edition"  # [edition] -> a sealed fuel edition (Scope 1 factors) with its digest
 RECORD = "record"  # [record_id]
 RECORD_BY_UTILITY = "record-utility"  # [utility_id, period_start, record_id] -> record_id
 # Private (collection emissionsRecordDetails):

@@ -8,6 +8,7 @@ All arguments and results are UTF-8 strings.
 from __future__ import annotations
 
 import json
+import secrets
 
 from chaincode.runtime import Context, Contract, ContractChaincode, ContractError, query, transaction
 
@@ -89,6 +90,13 @@ class ConformanceContract(Contract):
     @query
     async def Whoami(self, ctx: Context) -> str:
         return ctx.stub.creator.msp_id
+
+    @transaction
+    async def Random(self, ctx: Context) -> str:
+        """Non-deterministic on purpose: two endorsers disagree, and the gateway must refuse to submit."""
+        value = secrets.token_hex(16)
+        await ctx.stub.put_state("random", value)
+        return value
 
 
 contract = ConformanceContract()

@@ -7,6 +7,7 @@
  */
 'use strict';
 
+const crypto = require('crypto');
 const { Contract } = require('fabric-contract-api');
 
 const utf8 = (bytes) => Buffer.from(bytes).toString('utf8');
@@ -107,6 +108,13 @@ class ConformanceContract extends Contract {
 
     async Whoami(ctx) {
         return ctx.clientIdentity.getMSPID();
+    }
+
+    // Non-deterministic on purpose: two endorsers disagree, and the gateway must refuse to submit.
+    async Random(ctx) {
+        const value = crypto.randomBytes(16).toString('hex');
+        await ctx.stub.putState('random', Buffer.from(value));
+        return value;
     }
 }
 
