@@ -250,7 +250,9 @@ def run_caliper(name: str, folder: Path, network: Path, benchmark: Path, pids: M
         raise BenchError(f"Caliper's results table lacks {', '.join(missing)}")
     figures: dict = {"caliper": {column: row[column] for column in COLUMNS}, "cpu": cpu, "loadavg_1m": loadavg}
     if errors:
-        figures["first_error"] = errors[0][:300]
+        # Caliper echoes the whole request before the reason: keep the reason, the part worth reading.
+        first = errors[0]
+        figures["first_error"] = first if len(first) <= 600 else first[:200] + " ... " + first[-400:]
     return figures
 
 
