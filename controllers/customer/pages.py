@@ -308,23 +308,34 @@ def _fuel_section(group: AccountYear) -> str:
               number(group.total_mmbtu), number(group.total_scope1)]
     fuels = _and_fuel(group)
     parts = [
-        f'<section class="account-year" id="{h(group.key)}" aria-labelledby="{h(group.key)}-h">',
-        f'<div class="section-head"><h2 id="{h(group.key)}-h">{h(group.title)}</h2>'
-        f'<p class="meta">{h(_utility(group.utility))} · {h(_plural(group.months, "month"))}</p></div>',
-        '<div class="cards">',
-        _stat(number(group.total_scope1), "tCO2e", f"Scope 1, {fuels} burned on site, {group.year}"),
-        _stat(number(group.total_mmbtu), "mmBtu", f"Energy of the {fuels} used, {group.year}"),
-        "</div>",
+        *_section_head(group, group.title, [
+            _stat(number(group.total_scope1), "tCO2e", f"Scope 1, {fuels} burned on site, {group.year}"),
+            _stat(number(group.total_mmbtu), "mmBtu", f"Energy of the {fuels} used, {group.year}")]),
         table(headers, rows, row_headers=True, numeric=range(first_num, first_num + 3), footer=footer,
               caption=f"Account {group.account}, {fuels}, {group.year}, newest month first"),
     ]
+    return "".join(parts) + _section_end(group)
+
+
+def _section_head(group: AccountYear, title: str, cards: list[str]) -> list[str]:
+    """An account-year section's opening: its heading, utility and months, and its stat cards."""
+    return [
+        f'<section class="account-year" id="{h(group.key)}" aria-labelledby="{h(group.key)}-h">',
+        f'<div class="section-head"><h2 id="{h(group.key)}-h">{h(title)}</h2>'
+        f'<p class="meta">{h(_utility(group.utility))} · {h(_plural(group.months, "month"))}</p></div>',
+        '<div class="cards">', *cards, "</div>",
+    ]
+
+
+def _section_end(group: AccountYear) -> str:
+    """The note on superseded credentials, if any, and the end of the section."""
+    end = ""
     if group.superseded:
         replaced = "credential was" if group.superseded == 1 else "credentials were"
-        parts.append(notice(
+        end = notice(
             f"{group.superseded} older {replaced} replaced by a newer issue for the same period; only the "
-            f"newest issue of each period is shown and counted.", kind="info"))
-    parts.append("</section>")
-    return "".join(parts)
+            f"newest issue of each period is shown and counted.", kind="info")
+    return end + "</section>"
 
 
 def _group_section(group: AccountYear) -> str:
@@ -361,14 +372,10 @@ def _group_section(group: AccountYear) -> str:
 
     title = group.title
     parts = [
-        f'<section class="account-year" id="{h(group.key)}" aria-labelledby="{h(group.key)}-h">',
-        f'<div class="section-head"><h2 id="{h(group.key)}-h">{h(title)}</h2>'
-        f'<p class="meta">{h(_utility(group.utility))} · {h(_plural(group.months, "month"))}</p></div>',
-        '<div class="cards">',
-        _stat(number(group.total_location), "tCO2e", f"Location-based, {group.year}"),
-        _stat(number(group.total_market), "tCO2e", f"Market-based, {group.year}"),
-        _stat(number(group.total_kwh), "kWh", f"Electricity used, {group.year}"),
-        "</div>",
+        *_section_head(group, title, [
+            _stat(number(group.total_location), "tCO2e", f"Location-based, {group.year}"),
+            _stat(number(group.total_market), "tCO2e", f"Market-based, {group.year}"),
+            _stat(number(group.total_kwh), "kWh", f"Electricity used, {group.year}")]),
         '<figure class="card chart-figure">',
         monthly_chart(group.points, title=f"Emissions and electricity use by month, {title}", key=group.key),
         "<figcaption>Bars: tCO2e per month, location-based and market-based (left axis). "
@@ -378,13 +385,7 @@ def _group_section(group: AccountYear) -> str:
     if notes:
         parts.append("<ol class=\"notes\">" + "".join(
             f'<li id="{h(group.key)}-note-{i}">{h(reason)}</li>' for i, reason in enumerate(notes, 1)) + "</ol>")
-    if group.superseded:
-        replaced = "credential was" if group.superseded == 1 else "credentials were"
-        parts.append(notice(
-            f"{group.superseded} older {replaced} replaced by a newer issue for the same period; only the "
-            f"newest issue of each period is shown and counted.", kind="info"))
-    parts.append("</section>")
-    return "".join(parts)
+    return "".join(parts) + _section_end(group)
 
 
 def credentials(user: str, csrf: str, groups: Sequence[AccountYear], accounts: Sequence[AccountRow], *,

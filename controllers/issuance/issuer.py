@@ -35,7 +35,15 @@ from controllers.issuance.bill import BillOwner, ConsentedBill
 from credentials.emissions import LedgerAnchor, emissions_credential
 from controllers.issuance.delivery import deliver_credential, find_offer
 from controllers.issuance.stages import StageClock
-from controllers.ledger import BillReference, CustomerDetail, GasUsage, LedgerError, RecordRequest, detail_hash
+from controllers.ledger import (
+    BillReference,
+    CustomerDetail,
+    GasUsage,
+    LedgerError,
+    RecordRequest,
+    detail_hash,
+    fuel_unit,
+)
 from controllers.ledger import LedgerSession
 from controllers.workflow import WorkflowRecord, WorkflowStore
 from network.gateway import CommitError, EndorseError
@@ -46,9 +54,6 @@ LOG = logging.getLogger(__name__)
 BILL = "emissions-bill"
 PERIOD = "emissions-period"
 _RETRIED_CODES = {"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"}
-# Green Button's gas units as the ledger's fuel factors name them (ft3 is a standard cubic foot).
-_LEDGER_GAS_UNITS = {"therm": "therm", "dekatherm": "dekatherm", "ft3": "scf", "ccf": "ccf", "mcf": "mcf", "m3": "m3",
-                     "BTU": "btu"}
 
 
 class IssuanceError(Exception):
@@ -96,10 +101,9 @@ def _transient(exc: LedgerError) -> bool:
 
 def _ledger_gas_unit(unit: str) -> str:
     try:
-        return _LEDGER_GAS_UNITS[unit]
-    except KeyError:
-        raise IssuanceError(f"gas metered in {unit} has no factor on the ledger (use therm, ft3, ccf, mcf, m3 or "
-                            "BTU)") from None
+        return fuel_unit(unit)
+    except ValueError as exc:
+        raise IssuanceError(str(exc)) from None
 
 
 def _period_key(bill_id: str, index: int) -> str:

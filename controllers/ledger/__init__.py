@@ -14,7 +14,15 @@ from controllers.ledger.client import (
 )
 from controllers.ledger.index_secret import SecretFileError, create_secret_file, new_secret, read_secret_file
 from controllers.ledger.profile import ConnectionProfile, ProfileError, dump_profile, load_profile, parse_profile
-from controllers.ledger.records import AuditorSpec, BillReference, CustomerDetail, GasUsage, RecordRequest, detail_hash
+from controllers.ledger.records import (
+    AuditorSpec,
+    BillReference,
+    CustomerDetail,
+    GasUsage,
+    RecordRequest,
+    detail_hash,
+    fuel_unit,
+)
 from controllers.ledger.session import (
     LedgerSession,
     LedgerUnavailable,
@@ -42,6 +50,7 @@ __all__ = [
     "TransactionStatus",
     "create_secret_file",
     "detail_hash",
+    "fuel_unit",
     "dump_profile",
     "load_profile",
     "new_secret",

@@ -86,6 +86,20 @@ class GasUsage:
     unit: str
 
 
+# Green Button's gas units as the ledger's fuel factors name them (ft3 is a standard cubic foot).
+_FUEL_UNITS = {"therm": "therm", "dekatherm": "dekatherm", "ft3": "scf", "ccf": "ccf", "mcf": "mcf", "m3": "m3",
+               "BTU": "btu"}
+
+
+def fuel_unit(green_button_unit: str) -> str:
+    """The fuel factors' name for a Green Button gas unit; ValueError for one they have no factor for."""
+    try:
+        return _FUEL_UNITS[green_button_unit]
+    except KeyError:
+        raise ValueError(f"gas metered in {green_button_unit} has no factor on the ledger (use therm, ft3, ccf, mcf, "
+                         "m3 or BTU)") from None
+
+
 @dataclass(frozen=True)
 class CustomerDetail:
     """The transient (private) part: who, which account and service point, how much, from which bill,

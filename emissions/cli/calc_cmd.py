@@ -47,9 +47,6 @@ from greenbutton import (
     read_usage,
 )
 
-GAS_UNITS = {"therm": "therm", "dekatherm": "dekatherm", "ft3": "scf", "ccf": "ccf", "mcf": "mcf", "m3": "m3",
-             "BTU": "btu"}  # Green Button's names -> the fuel factors' (ft3 is a standard cubic foot)
-
 
 def period_year(period: PeriodUsage) -> int:
     return (period.start + (period.end - period.start) / 2).year
@@ -172,17 +169,15 @@ def gas_emissions(periods: Sequence[GasPeriodUsage]) -> list[dict[str, Any]]:
     """Scope 1 per period with the shipped fuel edition, as the ledger computes it."""
     from chaincode.emissions.combustion import calculate_combustion
     from chaincode.emissions.shipped import load_fuel_editions
+    from controllers.ledger import fuel_unit
 
     edition = load_fuel_editions()[-1]
     results = []
     for period in periods:
-        unit = GAS_UNITS.get(period.unit)
-        if unit is None:
-            raise CliError(f"period {period.start:%Y-%m-%d}: gas metered in {period.unit} has no fuel factor")
         try:
-            burned = calculate_combustion(period.quantity, unit, "natural_gas", edition, start=period.start,
-                                          end=period.end)
-        except EmissionsError as exc:
+            burned = calculate_combustion(period.quantity, fuel_unit(period.unit), "natural_gas", edition,
+                                          start=period.start, end=period.end)
+        except ValueError as exc:  # an EmissionsError, or a unit without a fuel factor
             raise CliError(f"period {period.start:%Y-%m-%d}: {exc}") from exc
         results.append({**burned.to_json_dict(), "period_source": period.source,
                         "notices": [n.to_json() for n in period.notices]})

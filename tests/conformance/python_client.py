@@ -7,14 +7,15 @@ import asyncio
 import hashlib
 import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from network.gateway import ChaincodeEvent, ChaincodeEvents, Contract, GatewayError, InMemoryCheckpointer, Network, Status, connect, create_channel
 from network.msp import load_msp
 
-__all__ = ["run_python_client", "SCENARIOS"]
+__all__ = ["run_python_client", "SCENARIOS", "connected"]
 
 Key = Callable[[str], str]
 
@@ -220,16 +221,9 @@ async def run_scenarios(config: dict, names: list[str]) -> dict:
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         raise ValueError(f"unknown scenario(s) {unknown}; known: {sorted(SCENARIOS)}")
-    member = load_msp(Path(config["certPath"]).parent.parent, config["mspId"])
-    channel = create_channel(
-        config["endpoint"],
-        tls_root_certificates=config.get("tlsCaCertPath"),
-        server_name_override=config.get("serverNameOverride"),
-    )
     prefix = config.get("keyPrefix") or f"python-{os.getpid()}"
     results: dict[str, Any] = {}
-    try:
-        network = connect(channel, member.identity, member.signer).network(config["channel"])
+    async with connected(config) as network:
         contract = network.contract(config["chaincode"])
         for name in names:
             key = lambda label, name=name: f"{prefix}-{name}-{label}"  # noqa: E731
@@ -237,9 +231,22 @@ async def run_scenarios(config: dict, names: list[str]) -> dict:
                 results[name] = await SCENARIOS[name](contract, network, key, config)
             except Exception as error:  # noqa: BLE001 - reported, like the Node client does
                 results[name] = {"crashed": describe_error(error)}
+    return json.loads(json.dumps(results))  # the same plain-JSON view the Node client prints
+
+
+@asynccontextmanager
+async def connected(config: dict) -> AsyncIterator[Network]:
+    """The channel a client config names, as its identity, through its endpoint."""
+    member = load_msp(Path(config["certPath"]).parent.parent, config["mspId"])
+    channel = create_channel(
+        config["endpoint"],
+        tls_root_certificates=config.get("tlsCaCertPath"),
+        server_name_override=config.get("serverNameOverride"),
+    )
+    try:
+        yield connect(channel, member.identity, member.signer).network(config["channel"])
     finally:
         await channel.close()
-    return json.loads(json.dumps(results))  # the same plain-JSON view the Node client prints
 
 
 def run_python_client(config: dict, names: list[str]) -> dict:

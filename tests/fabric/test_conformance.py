@@ -11,7 +11,7 @@ import asyncio
 import os
 import signal
 import time
-from pathlib import Path
+from contextlib import asynccontextmanager
 
 import grpc
 import pytest
@@ -19,9 +19,9 @@ import pytest
 from network.fabric import NetworkLayout
 from network.fabric.layout import ORGS
 from network.fabric.processes import read_pid
-from network.gateway import EndorseError, GatewayError, connect, create_channel
-from network.msp import load_msp
+from network.gateway import EndorseError, GatewayError
 from tests.conformance.harness import CLIENTS, ScenarioRun, params, run_client
+from tests.conformance.python_client import connected
 from tests.conformance.test_block_events import (  # noqa: F401 - collected here against the real network
     test_block_events_serve_the_committed_block,
     test_filtered_block_events_carry_the_transaction_and_its_event_name,
@@ -78,25 +78,16 @@ def test_each_edition_is_an_upgrade_of_the_last(peer_under_test, fabric_network)
     assert definition["sequence"] == sequences[-1]
 
 
-class Org:
-    """A client of one org, talking to its own org's peer (the verifier's to Auditor1's)."""
-
-    def __init__(self, deployed: DeployedConformance, msp_id: str) -> None:
-        self.config = deployed.client_config("python", msp_id)
-
-    async def __aenter__(self):
-        config = self.config
-        member = load_msp(Path(config["certPath"]).parent.parent, config["mspId"])
-        self._channel = create_channel(config["endpoint"], tls_root_certificates=config["tlsCaCertPath"])
-        return connect(self._channel, member.identity, member.signer).network(config["channel"]).contract(
-            config["chaincode"])
-
-    async def __aexit__(self, *exc) -> None:
-        await self._channel.close()
+@asynccontextmanager
+async def org(deployed: DeployedConformance, msp_id: str):
+    """The conformance contract as a client of one org, through its own org's peer (the verifier's: Auditor1's)."""
+    config = deployed.client_config("python", msp_id)
+    async with connected(config) as network:
+        yield network.contract(config["chaincode"])
 
 
 async def test_non_deterministic_chaincode_is_refused_before_ordering(peer_under_test):
-    async with Org(peer_under_test, "Auditor1MSP") as contract:
+    async with org(peer_under_test, "Auditor1MSP") as contract:
         with pytest.raises(EndorseError) as refused:
             await contract.submit("Random", endorsing_organizations=["Auditor1MSP", "Auditor2MSP"])
         error = refused.value
@@ -128,7 +119,7 @@ async def _until_answers(contract, timeout: float = 60.0) -> None:
 
 async def test_private_data_reaches_the_other_auditor_before_commit(peer_under_test):
     key = f"disseminated-{peer_under_test.chaincode_kind}"
-    async with Org(peer_under_test, "Auditor1MSP") as first, Org(peer_under_test, "Auditor2MSP") as second:
+    async with org(peer_under_test, "Auditor1MSP") as first, org(peer_under_test, "Auditor2MSP") as second:
         # Endorsed by Auditor1's peer alone: Auditor2's peer never ran the chaincode for it.
         await first.submit("PutPrivate", COLLECTION, key, transient={"value": b"for both auditors"},
                            endorsing_organizations=["Auditor1MSP"])
