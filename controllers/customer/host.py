@@ -52,6 +52,10 @@ class WalletHost:
         self.directory = CustomerDirectory(self.store)
         self._wallets: dict[str, CustomerWallet] = {}  # username -> its started controller
         self._opening: dict[str, asyncio.Lock] = {}
+        # One sub-wallet created at a time. ACA-Py 1.7 opens the shared tenants store lazily, on the
+        # first wallet's creation, with no lock of its own; two first sign-ups at once raced there
+        # ("Error opening store", once in a full CI run). Creation is rare and quick; order is cheap.
+        self._creating = asyncio.Lock()
         self._touched: dict[str, float] = {}  # username -> when its wallet last had an event or a use
         self._idle_cursor = 0
         # Before anything is served, so no sign-up can be running: reservations a crash left behind.
@@ -88,7 +92,8 @@ class WalletHost:
         if not self.directory.reserve(name, await hash_password_async(password)):
             raise SignUpRefused("That username is taken; choose another.")
         try:
-            wallet_id, _token = await self.agent.create_tenant("Customer")
+            async with self._creating:
+                wallet_id, _token = await self.agent.create_tenant("Customer")
         except BaseException:
             # Nothing named the sub-wallet if the agent made one after all: it holds nothing yet.
             self.directory.release(name)

@@ -4,6 +4,7 @@ sees and acts on its own wallet only; and a restart keeps every wallet."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from controllers.customer.host import ACTIVE_SECONDS, IDLE_PER_SWEEP, HostConfig, WalletHost
@@ -56,6 +57,32 @@ async def test_each_customer_has_its_own_wallet_did_and_key_and_sees_only_its_ow
             assert {c["credentialSubject"].get("accountId") for c in await resp.json()} == {"ACCT-7002"}
     finally:
         await bob_http.close()
+
+
+async def test_customers_signing_up_at_once_get_their_wallets_one_creation_at_a_time(stack: Stack):
+    # ACA-Py opens the shared tenants store lazily on the first creation, unguarded; overlapping
+    # creations once failed "Error opening store". The host orders them; the signups still overlap.
+    agent, in_flight, most = stack.host.agent, 0, 0
+    create = agent.create_tenant
+
+    async def recorded(label: str):
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            return await create(label)
+        finally:
+            in_flight -= 1
+
+    agent.create_tenant = recorded  # type: ignore[method-assign]
+    try:
+        names = await asyncio.gather(*(stack.host.signup(f"at-once-{n}", "a long enough password") for n in range(3)))
+    finally:
+        del agent.create_tenant
+    wallets = [stack.host.directory.get(name).wallet_id for name in names]
+    assert most == 1 and len(set(wallets)) == 3 and all(wallets)
+    dids = {(await stack.host.wallet(name)).did for name in names}
+    assert len(dids) == 3
 
 
 async def test_the_wallet_needs_a_session_and_the_right_password(stack: Stack):
