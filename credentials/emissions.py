@@ -47,7 +47,7 @@ __all__ = [
 
 CREDENTIAL_TYPE = v.EMISSIONS_TYPE
 CREDENTIAL_TYPE_IRI = v.EMISSIONS_TYPE_IRI
-CREDENTIAL_CONTEXTS = (v.CREDENTIALS_V1, v.ED25519_2020_CONTEXT, v.PROJECT_CONTEXT)
+CREDENTIAL_CONTEXTS = (v.CREDENTIALS_V1, v.PROJECT_CONTEXT)  # the proof suite brings its own
 _ID_NAMESPACE = uuid.UUID("5b0f3c3e-8a43-4f0e-9d55-0c1d7a1e6a10")  # this project's credential ids
 
 # The subject's figures of each scope; a credential carries those of its own scope and no other.

@@ -12,7 +12,6 @@ PROJECT_CONTEXT = CONTEXT_URL  # served offline by the agents' plugin
 
 CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
 ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
-PROOF_TYPE = "Ed25519Signature2020"
 
 ACCOUNT_TYPE = "UtilityAccountCredential"
 CONSENT_TYPE = "DataAccessConsentCredential"

@@ -36,9 +36,20 @@ _ISSUE = "/issue-credential-2.0"
 _PRESENT = "/present-proof-2.0"
 
 
-def ld_proof_filter(credential: Mapping[str, Any], *, proof_type: str = "Ed25519Signature2020") -> dict[str, Any]:
-    """The `filter` of an issue-credential v2 message for one ld_proof credential."""
-    return {"ld_proof": {"credential": dict(credential), "options": {"proofType": proof_type}}}
+# The suite our agents sign with. Stock mobile wallets (Credo, so Bifold and BC Wallet) describe a
+# did:key only as an Ed25519VerificationKey2018, so they cannot check an Ed25519Signature2020 proof;
+# the 2018 suite is the same Ed25519 signature over the same URDNA2015 canonical form, only encoded
+# as a detached JWS, so it gives up nothing. Verifiers keep accepting both.
+PROOF_TYPE = "Ed25519Signature2018"
+
+
+def ld_proof_filter(credential: Mapping[str, Any], *, proof_type: str = PROOF_TYPE) -> dict[str, Any]:
+    """The `filter` of an issue-credential v2 message for one ld_proof credential.
+
+    The proof purpose is named: a holder that compares it with its request (Credo does) refuses a
+    credential whose options leave it out."""
+    return {"ld_proof": {"credential": dict(credential),
+                         "options": {"proofType": proof_type, "proofPurpose": "assertionMethod"}}}
 
 
 def dif_request(presentation_definition: Mapping[str, Any], *, challenge: str, domain: str | None = None) -> dict[str, Any]:
@@ -300,7 +311,7 @@ class AcaPyAdmin:
 
     # -- issue-credential v2, ld_proof -----------------------------------------------------
     async def send_credential_proposal(
-        self, connection_id: str, credential: Mapping[str, Any], *, proof_type: str = "Ed25519Signature2020", comment: str | None = None
+        self, connection_id: str, credential: Mapping[str, Any], *, proof_type: str = PROOF_TYPE, comment: str | None = None
     ) -> CredentialExchange:
         body = {"connection_id": connection_id, "filter": ld_proof_filter(credential, proof_type=proof_type), "comment": comment}
         return CredentialExchange.from_api(await self.request("POST", f"{_ISSUE}/send-proposal", json=_strip(body)))
@@ -310,7 +321,7 @@ class AcaPyAdmin:
         connection_id: str,
         credential: Mapping[str, Any],
         *,
-        proof_type: str = "Ed25519Signature2020",
+        proof_type: str = PROOF_TYPE,
         auto_issue: bool = False,
         comment: str | None = None,
     ) -> CredentialExchange:
@@ -325,7 +336,7 @@ class AcaPyAdmin:
         return CredentialExchange.from_api(await self.request("POST", f"{_ISSUE}/send-offer", json=_strip(body)))
 
     async def send_offer_for_proposal(
-        self, cred_ex_id: str, *, credential: Mapping[str, Any] | None = None, proof_type: str = "Ed25519Signature2020"
+        self, cred_ex_id: str, *, credential: Mapping[str, Any] | None = None, proof_type: str = PROOF_TYPE
     ) -> CredentialExchange:
         """Offer what was proposed, or (with `credential`) a counter-offer.
 
@@ -448,7 +459,7 @@ class AcaPyAdmin:
         )
 
     # -- VC API outside DIDComm ------------------------------------------------------------
-    async def vc_issue(self, credential: Mapping[str, Any], *, proof_type: str = "Ed25519Signature2020") -> dict[str, Any]:
+    async def vc_issue(self, credential: Mapping[str, Any], *, proof_type: str = PROOF_TYPE) -> dict[str, Any]:
         body = await self.request("POST", "/vc/credentials/issue", json={"credential": dict(credential), "options": {"proofType": proof_type}})
         return body["verifiableCredential"]
 
@@ -457,7 +468,7 @@ class AcaPyAdmin:
         return await self.request("POST", "/vc/credentials/verify", json={"verifiableCredential": dict(verifiable_credential)})
 
     async def vc_prove(
-        self, presentation: Mapping[str, Any], *, challenge: str, domain: str | None = None, proof_type: str = "Ed25519Signature2020",
+        self, presentation: Mapping[str, Any], *, challenge: str, domain: str | None = None, proof_type: str = PROOF_TYPE,
         verification_method: str | None = None,
     ) -> dict[str, Any]:
         """Sign a presentation for authentication bound to `challenge` (the holder DID must be in this wallet)."""
@@ -476,7 +487,7 @@ class AcaPyAdmin:
         *,
         challenge: str,
         domain: str | None = None,
-        proof_type: str = "Ed25519Signature2020",
+        proof_type: str = PROOF_TYPE,
     ) -> dict[str, Any]:
         """A VP of `credentials` by `holder` (a did:key of this wallet), bound to `challenge`.
 

@@ -305,7 +305,7 @@ class CustomerWallet:
         approved = self._decide(record, state="approved", consent_id=credential["id"])
         self._approving.add(cred_ex_id)
         try:
-            await self.admin.send_offer_for_proposal(cred_ex_id, credential=credential, proof_type=v.PROOF_TYPE)
+            await self.admin.send_offer_for_proposal(cred_ex_id, credential=credential)
         except BaseException:
             # The request waits for the person again if nothing was offered; an offer that went out
             # although the call failed (no answer in time) goes on as approved.

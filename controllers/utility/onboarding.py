@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from controllers.acapy import AcaPyAdmin, AdminApiError
-from credentials.vocabulary import PROOF_TYPE
 from credentials.account import AccountClaims, account_credential
 from controllers.utility.store import Onboarding, UtilityStore
 from controllers.workflow import StaleVersion
@@ -51,7 +50,7 @@ class Onboarder:
         claims = AccountClaims(self.utility_id, record.account, record.service_point)
         credential = account_credential(self.did, None, claims, datetime.now(UTC))
         offer = await self.admin.send_credential_offer(
-            onboarding.connection_id, credential, proof_type=PROOF_TYPE, comment="Utility account credential"
+            onboarding.connection_id, credential, comment="Utility account credential"
         )
         if self._move(onboarding, cred_ex_id=offer.cred_ex_id, state="offered"):
             LOG.info("onboarding %s: account credential offered", onboarding.onboarding_id)

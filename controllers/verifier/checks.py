@@ -1,7 +1,7 @@
 """`EmissionsVerifier`: is this UtilityEmissionsCredential (or a presentation of it) true?
 
 Checks, in order, each recorded in the verdict:
-1. proof: the credential's Ed25519Signature2020 verifies (checked in-process by `proofs`, offline:
+1. proof: the credential's Ed25519 proof (2018 or 2020 suite) verifies (checked in-process by `proofs`, offline:
    only did:key issuers and the project's known contexts; or by the verifier's agent, for a
    presentation it received over DIDComm);
 2. format: it reads as a UtilityEmissionsCredential (read_emissions_credential);

@@ -40,7 +40,7 @@ async def test_connect_issue_and_present(agent_network):
         stored = (await customer.credential_exchange(c_ex.cred_ex_id)).credential
         assert stored is not None
         assert stored["credentialSubject"]["id"] == holder.did
-        assert stored["proof"]["type"] == "Ed25519Signature2020"
+        assert stored["proof"]["type"] == "Ed25519Signature2018" and stored["proof"]["proofPurpose"] == "assertionMethod"
         assert CONTEXT_URL in stored["@context"]
 
         # Anyone with the plugin verifies it; a tampered claim fails.

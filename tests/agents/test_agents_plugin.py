@@ -65,7 +65,7 @@ async def test_project_context_issues_and_verifies_offline(agent_network):
     async with agent_network.admin("auditor") as auditor, agent_network.admin("verifier") as verifier:
         issuer = await auditor.create_did_key()
         vc = await auditor.vc_issue(_credential(issuer.did, [CONTEXT_URL], EMISSIONS_SUBJECT))
-        assert vc["proof"]["type"] == "Ed25519Signature2020"
+        assert vc["proof"]["type"] == "Ed25519Signature2018"
         assert (await verifier.vc_verify(vc))["verified"] is True
         # xsd:decimal strings are signed as written: a changed digit breaks the proof.
         vc["credentialSubject"]["electricityKwh"] = "10234.501"

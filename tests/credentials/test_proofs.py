@@ -77,7 +77,8 @@ def issued(agent_network, parties) -> Issued:
             issuer, other = (await auditor.create_did_key()).did, (await auditor.create_did_key()).did
             record_id = secrets.token_hex(32)
             unsigned = _unsigned(issuer, parties.customer_did, record_id)
-            return Issued(issuer, other, parties.customer_did, record_id, await auditor.vc_issue(unsigned),
+            return Issued(issuer, other, parties.customer_did, record_id,
+                          await auditor.vc_issue(unsigned, proof_type="Ed25519Signature2020"),
                           await auditor.vc_issue(unsigned, proof_type="Ed25519Signature2018"))
 
     return asyncio.run(make())
