@@ -28,3 +28,13 @@ ACCOUNT_TYPE_IRI = type_iri(ACCOUNT_TYPE)
 CONSENT_TYPE_IRI = type_iri(CONSENT_TYPE)
 EMISSIONS_TYPE_IRI = type_iri(EMISSIONS_TYPE)
 VC_TYPE_IRI = "https://www.w3.org/2018/credentials#VerifiableCredential"
+
+
+def descriptor_schema(credential_type: str) -> list[dict[str, str]]:
+    """The `schema` list of a DIF input descriptor asking for one of our credential types.
+
+    ACA-Py matches expanded type IRIs; Credo (Sphereon PEX) matches only context URLs and the
+    literal strings of `type`. So the type is named both ways (a context URL would match every
+    credential of ours), the literal as not required: ACA-Py's holder looks up credentials by
+    every required entry, and no expanded type equals the bare name."""
+    return [{"uri": VC_TYPE_IRI}, {"uri": type_iri(credential_type)}, {"uri": credential_type, "required": False}]

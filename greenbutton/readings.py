@@ -2,8 +2,10 @@
 
 The fast path asks libxml2 (compiled XPath, plain strings) for every start, duration, value and
 cost of the batch at once and converts them in C. It is taken only when the columns provably
-line up: every reading has at least one text of each field, and each column has exactly one text
-per reading, so no reading can have given two and another none. Anything else goes through the
+line up. Each column holds at most one text per reading (the first text of the reading's first
+such element), so a column as long as there are readings has one for every reading, in order;
+and the count of all the texts of those fields, wherever they are in a reading, equals the
+columns' total, so no reading has a second one. Anything else goes through the
 reading-by-reading path, which finds and names the offending element and line. The same goes
 for ranges: a batch whose extremes stay inside the schema's ranges (value and cost Int48, duration
 UInt32 and positive, start to end within the years 1-9999) is taken as is, any other is read one
@@ -28,18 +30,24 @@ def _xpath(expression: str) -> etree.XPath:
     return etree.XPath(expression, namespaces=_NS, smart_strings=False)
 
 
+_FIELDS = ("e:timePeriod/e:start", "e:timePeriod/e:duration", "e:value", "e:cost")
+
+
+def _first_text(field: str) -> str:
+    """The path to the first text of the first `field`: at most one text a reading."""
+    return "/".join(f"{step}[1]" for step in field.split("/")) + "/text()[1]"
+
+
 class _Paths:
-    """The XPath expressions of the fast path, for readings at `steps` below the context node."""
+    """The XPath expressions of the fast path, for the readings `readings` selects."""
 
     def __init__(self, readings: str):
-        # Chained predicates test lazily; "a and b" in one predicate costs libxml2 more.
-        complete = "[e:value/text()][e:timePeriod/e:start/text()][e:timePeriod/e:duration/text()]"
-        self.with_all = _xpath(f"count({readings}{complete})")
-        self.with_all_and_cost = _xpath(f"count({readings}{complete}[e:cost/text()])")
-        self.starts = _xpath(f"{readings}/e:timePeriod/e:start/text()")
-        self.durations = _xpath(f"{readings}/e:timePeriod/e:duration/text()")
-        self.values = _xpath(f"{readings}/e:value/text()")
-        self.costs = _xpath(f"{readings}/e:cost/text()")
+        self.starts, self.durations, self.values, self.costs = (
+            _xpath(f"{readings}/{_first_text(field)}") for field in _FIELDS
+        )
+        # Every text of those fields. Checking each reading with predicates ([e:value/text()]...)
+        # costs libxml2 more than these counts: a predicate is a sub-evaluation per reading.
+        self.texts = _xpath(" + ".join(f"count({readings}/{field}/text())" for field in _FIELDS))
 
 
 _COUNT = _xpath("count(e:IntervalReading)")
@@ -136,13 +144,14 @@ def _fast(
     costs = paths.costs(node, **variables)
     if any(len(t) != count for t in texts) or len(costs) not in (0, count):
         return None
-    if (paths.with_all_and_cost if costs else paths.with_all)(node, **variables) != count:
+    if paths.texts(node, **variables) != 3 * count + len(costs):  # a reading with a second text of a field
         return None
     try:
         columns = [_integers(t) for t in (*texts, costs)]
-    except (ValueError, OverflowError):
+    except ValueError:
         return None
     starts, durations, values, cost_column = columns
+    # min() and max() on lists of ints: on an array each item would be boxed again.
     if not (
         0 < min(durations)
         and max(durations) <= UINT32[1]
@@ -153,15 +162,15 @@ def _fast(
         and (not costs or (INT48[0] <= min(cost_column) and max(cost_column) <= INT48[1]))
     ):
         return None
-    return starts, durations, values, (cost_column if costs else None)
+    return array("q", starts), array("q", durations), array("q", values), (array("q", cost_column) if costs else None)
 
 
-def _integers(texts: list[str]) -> array:
+def _integers(texts: list[str]) -> list[int]:
     joined = "".join(texts)
     # int() would also take "1_000" and non-ASCII digits, which xs:long does not.
     if "_" in joined or not joined.isascii():
         raise ValueError
-    return array("q", map(int, texts))
+    return list(map(int, texts))
 
 
 def _careful(block: etree._Element, into: ReadingBuffer) -> None:

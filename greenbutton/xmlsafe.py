@@ -82,32 +82,91 @@ def bytes_source(data: bytes, limit: int) -> BoundedReader:
     return BoundedReader(io.BytesIO(data), limit)
 
 
+_CHUNK = 32 * 1024  # bytes handed to libxml2 at a time, as lxml's iterparse does
+_PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "load_dtd": False,
+    "no_network": True,
+    "huge_tree": False,
+    "remove_comments": True,  # with CDATA merged (lxml's default), each leaf has one text node
+    "remove_pis": True,
+}
+
+
 def iter_elements(source: BinaryIO, tags: Iterable[str]) -> Iterator[tuple[str, etree._Element]]:
     """Yield ("start" | "end", element) for each element whose Clark-notation tag is in `tags`.
 
     The root element is yielded last, as ("root", element), so the caller can check it.
     Elements must be cleared by the caller once read.
+
+    libxml2 is asked for starts only: "end" events cost lxml a call into Python at every element
+    of the document, readings included, which is a good part of the parse. An element has ended
+    once an element of interest starts outside it, so its "end" is yielded then, or once the
+    whole document has been read.
     """
-    context = etree.iterparse(
-        source,
-        events=("start", "end"),
-        tag=list(tags),
-        resolve_entities=False,
-        load_dtd=False,
-        no_network=True,
-        huge_tree=False,
-        remove_comments=True,  # with CDATA merged (lxml's default), each leaf has one text node
-        remove_pis=True,
-    )
+    parser = etree.XMLPullParser(events=("start",), tag=list(tags), **_PARSER_OPTIONS)
+    opened: list[etree._Element] = []  # started, end not yet yielded; each inside the one before
     try:
-        yield from context
-        root = context.root
+        for element in _starts(parser, source):
+            for ended in _ended(opened, element):
+                yield "end", ended
+            opened.append(element)
+            yield "start", element
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc) from None
+    try:
+        root, error = parser.close(), None
+    except etree.XMLSyntaxError as exc:
+        root, error = None, exc
+    for _, element in parser.read_events():  # in the last bytes, which libxml2 keeps until closing
+        for ended in _ended(opened, element):
+            yield "end", ended
+        opened.append(element)
+        yield "start", element
+    if error is not None and error.code not in _NAMESPACE_ERRORS:
+        raise _syntax_error(error) from None
+    # libxml2 reports an unbound prefix once it has read the whole document: every element has
+    # ended, and the caller can name the element (a reading, say) before the error is raised.
+    for ended in _ended(opened, None):
+        yield "end", ended
+    if error is not None:
+        raise _syntax_error(error) from None
     if root is None:
         raise GreenButtonError("document is empty")
     _refuse_dtd(root.getroottree())  # the reader refuses DTDs already; this is the second lock
     yield "root", root
+
+
+def _starts(parser: etree.XMLPullParser, source: BinaryIO) -> Iterator[etree._Element]:
+    """Feed the document; each element of interest as it starts, those before an error first."""
+    while chunk := source.read(_CHUNK):
+        try:
+            parser.feed(chunk)
+        except etree.XMLSyntaxError:
+            yield from (element for _, element in parser.read_events())
+            raise
+        yield from (element for _, element in parser.read_events())
+
+
+def _ended(opened: list[etree._Element], starting: etree._Element | None) -> list[etree._Element]:
+    """Take from `opened` the elements that `starting` is not inside (all, for None), innermost first."""
+    ended = []
+    while opened and not _inside(starting, opened[-1]):
+        ended.append(opened.pop())
+    return ended
+
+
+def _inside(element: etree._Element | None, container: etree._Element) -> bool:
+    # Identity: lxml keeps one proxy per node while it is referenced, as `opened` does.
+    node = None if element is None else element.getparent()
+    while node is not None and node is not container:
+        node = node.getparent()
+    return node is not None
+
+
+# libxml2's namespace errors; the exception's own code is this parse's first error (its error_log
+# may also hold errors of earlier parses).
+_NAMESPACE_ERRORS = frozenset(getattr(etree.ErrorTypes, name) for name in dir(etree.ErrorTypes) if name.startswith("NS_ERR_"))
 
 
 def _refuse_dtd(tree: etree._ElementTree) -> None:

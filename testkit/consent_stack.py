@@ -6,6 +6,7 @@ plus the steps tests and the benchmark share."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -48,7 +49,9 @@ CUSTOMER, PASSWORD = "alice", "correct horse battery"
 async def eventually(check, *, timeout: float = 30.0, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while True:
-        value = await check() if asyncio.iscoroutinefunction(check) else check()
+        value = check()
+        if inspect.isawaitable(value):  # a coroutine function, or a lambda that calls one
+            value = await value
         if value:
             return value
         if time.monotonic() > deadline:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import aiohttp
 
 from controllers.acapy.errors import AdminApiError
+from controllers.acapy.did_key import did_key_of_ed25519, ed25519_key_of, x25519_multibase_of
 from controllers.acapy.records import ConnectionRecord, CredentialExchange, DidInfo, Invitation, PresentationExchange
 
 __all__ = [
@@ -242,6 +243,25 @@ class AcaPyAdmin:
     async def resolve(self, did: str) -> dict[str, Any]:
         """The DID document (`did_document`) and resolution metadata (`metadata`)."""
         return await self.request("GET", f"/resolver/resolve/{_q(did)}", template="/resolver/resolve/{did}")
+
+    async def connection_did_key(self, connection_id: str) -> str | None:
+        """The did:key of the Ed25519 key the other party authenticates its connection DID with (a
+        key its wallet holds), or None when that DID does not resolve to one."""
+        their_did = (await self.connection(connection_id)).their_did
+        if not their_did:
+            return None
+        try:
+            document = (await self.resolve(their_did)).get("did_document") or {}
+        except AdminApiError as exc:
+            if exc.status is not None and 400 <= exc.status < 500:
+                return None
+            raise
+        key = ed25519_key_of(document)
+        return did_key_of_ed25519(key) if key else None
+
+    async def key_agreement_of(self, did: str) -> str | None:
+        """The X25519 key-agreement key (multibase) the DID's document names, if any."""
+        return x25519_multibase_of((await self.resolve(did)).get("did_document") or {})
 
     # -- out-of-band + DID Exchange ----------------------------------------------------------
     async def create_invitation(

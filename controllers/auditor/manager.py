@@ -47,7 +47,7 @@ __all__ = ["AuditManager", "AuditorConfig"]
 
 LOG = logging.getLogger(__name__)
 S = AuditState
-_PROPOSAL_KEY = "z" + "1" * 8  # placeholder: the customer puts its own key agreement key in
+_PROPOSAL_KEY = "z" + "1" * 8  # stands in while a draft is built for a holder whose DID names no key
 _ENDED = frozenset({"abandoned", "declined", "deleted"})
 # Failures that say nothing about the audit: the next sweep tries the step again.
 _TRANSIENT = (LedgerUnavailable, aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
@@ -269,7 +269,7 @@ class AuditManager:
             "input_descriptors": [{
                 "id": "utility-account",
                 "name": "Utility account",
-                "schema": [{"uri": v.VC_TYPE_IRI}, {"uri": v.ACCOUNT_TYPE_IRI}],
+                "schema": v.descriptor_schema(v.ACCOUNT_TYPE),
                 # ACA-Py's holder needs a constraints object (without one it fails with a 500).
                 "constraints": {"fields": [account_field]},
             }],
@@ -325,15 +325,19 @@ class AuditManager:
             audit = self.book.save(audit, proposal_id=proposal_id)
         request, account = AuditRequest.from_json(audit.request), audit.account
         assert account is not None
+        # The key of the holder's own did:key: a stock wallet issues the proposal as it stands, so
+        # bills are encrypted to a key it holds; a wallet may put another key of its own instead.
+        key = await self.admin.key_agreement_of(account["holder"])
         terms = ConsentTerms(
             utility_id=account["utility_id"], account=account["account"], period=request.period,
             scope=request.scope, purpose=request.purpose,
             expires=datetime.now(UTC).replace(microsecond=0) + timedelta(days=request.consent_days),
-            key_agreement=_PROPOSAL_KEY,
+            key_agreement=key or _PROPOSAL_KEY,
         )
         draft = consent_credential(consent_id=proposal_id, issuer=account["holder"], subject=self.did,
                                    terms=terms, issued=datetime.now(UTC))
-        del draft["credentialSubject"]["keyAgreementPublicKeyMultibase"]
+        if key is None:
+            del draft["credentialSubject"]["keyAgreementPublicKeyMultibase"]
         ex = await self.admin.send_credential_proposal(audit.connection_id, draft, comment="Consent to read your bills")
         self.book.move(audit, S.CONSENT_PROPOSED, cred_ex_id=ex.cred_ex_id, refs=[ex.cred_ex_id])
         return True

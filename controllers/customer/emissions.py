@@ -38,6 +38,7 @@ class MatchingCredential:
     period_start: str
     period_end: str
     issuer: str
+    descriptor_id: str = "emissions"  # the request's input descriptor this credential answers
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,15 @@ class SharingRequest:
     pres_ex_id: str
     requester: str  # the name the person gave the connection, else the label the verifier sent
     comment: str
-    descriptor_id: str
     asked_records: tuple[str, ...] | None  # the ledger records named; None: any emissions credential
     matches: tuple[MatchingCredential, ...]
+
+    def selection(self) -> dict[str, list[str]]:
+        """What to present: {input descriptor id: [the wallet's record ids]}."""
+        chosen: dict[str, list[str]] = {}
+        for match in self.matches:
+            chosen.setdefault(match.descriptor_id, []).append(match.record_id)
+        return chosen
 
 
 def is_emissions_offer(exchange: CredentialExchange) -> bool:
@@ -88,12 +95,19 @@ def requested_records(descriptor: dict[str, Any]) -> set[str] | None:
 
 async def sharing_request(admin: AcaPyAdmin, exchange: PresentationExchange, holder_did: str) -> SharingRequest:
     """The request with the wallet's credentials that satisfy it. ACA-Py lists every credential of
-    the type, so the request's record filter and the subject are applied here."""
+    the type, so the request's record filters and the subject are applied here. A request names
+    its records in one descriptor or in one descriptor per record; one naming none takes any."""
     descriptors = _descriptors(exchange)
-    if len(descriptors) != 1:
-        raise ValueError("the request asks for several kinds of credential at once")
-    descriptor = descriptors[0]
-    asked = requested_records(descriptor)
+    if not descriptors or not all({"uri": CREDENTIAL_TYPE_IRI} in (d.get("schema") or []) for d in descriptors):
+        raise ValueError("the request asks for other kinds of credential too")
+    answering: dict[str, str] = {}  # ledger record -> the descriptor that names it
+    open_descriptor: str | None = None
+    for descriptor in descriptors:
+        records = requested_records(descriptor)
+        if records is None:
+            open_descriptor = open_descriptor or str(descriptor.get("id"))
+        for record in records or ():
+            answering.setdefault(record, str(descriptor.get("id")))
     chosen: dict[str, MatchingCredential] = {}
     for match in await admin.matching_credentials(exchange.pres_ex_id, count=1000):
         value = match.get("cred_value") or match
@@ -101,11 +115,12 @@ async def sharing_request(admin: AcaPyAdmin, exchange: PresentationExchange, hol
         record = (subject.get("ledgerAnchor") or {}).get("recordId")
         if CREDENTIAL_TYPE not in (value.get("type") or []) or subject.get("id") != holder_did or not record:
             continue
-        if asked is None or record in asked:
+        descriptor_id = answering.get(record, open_descriptor)
+        if descriptor_id is not None:
             issuer = value.get("issuer")
             chosen.setdefault(record, MatchingCredential(
                 match["record_id"], record, str(subject.get("periodStart", "?")), str(subject.get("periodEnd", "?")),
-                str(issuer.get("id") if isinstance(issuer, dict) else issuer)))
+                str(issuer.get("id") if isinstance(issuer, dict) else issuer), descriptor_id))
     requester = "an unknown party"
     if exchange.connection_id:
         try:
@@ -117,7 +132,6 @@ async def sharing_request(admin: AcaPyAdmin, exchange: PresentationExchange, hol
         pres_ex_id=exchange.pres_ex_id,
         requester=str(requester),
         comment=str((exchange.raw.get("pres_request") or {}).get("comment") or ""),
-        descriptor_id=str(descriptor.get("id")),
-        asked_records=tuple(sorted(asked)) if asked is not None else None,
+        asked_records=None if open_descriptor is not None else tuple(sorted(answering)),
         matches=tuple(chosen.values()),
     )

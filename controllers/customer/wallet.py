@@ -266,7 +266,7 @@ class CustomerWallet:
             reason = "this wallet does not hold the emissions credentials asked for"
             await self.admin.presentation_problem_report(pres_ex_id, reason)
             raise WalletError(f"presentation request declined: {reason}")
-        await self.admin.send_presentation(pres_ex_id, {request.descriptor_id: [m.record_id for m in request.matches]})
+        await self.admin.send_presentation(pres_ex_id, request.selection())
         LOG.info("emissions credentials shared for request %s", pres_ex_id)
         return request
 

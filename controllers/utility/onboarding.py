@@ -1,6 +1,7 @@
 """Onboarding: invite a customer, then issue it a UtilityAccountCredential bound to the did:key it
-asks to be bound to. Driven by webhooks; every step reads the record afresh from the agent, so a
-duplicate or late webhook, or a controller restart, just repeats a check and moves on.
+asks to be bound to, or, for a wallet that cannot ask, to the did:key of its connection key.
+Driven by webhooks; every step reads the record afresh from the agent, so a duplicate or late
+webhook, or a controller restart, just repeats a check and moves on.
 """
 
 from __future__ import annotations
@@ -48,7 +49,13 @@ class Onboarder:
         record = self.store.account(onboarding.account)
         assert record is not None
         claims = AccountClaims(self.utility_id, record.account, record.service_point)
-        credential = account_credential(self.did, None, claims, datetime.now(UTC))
+        holder = None
+        if onboarding.binding == "connection":
+            holder = await self.admin.connection_did_key(onboarding.connection_id)
+            if holder is None:
+                self._fail(onboarding, "the wallet's connection DID names no Ed25519 key to bind the credential to")
+                return
+        credential = account_credential(self.did, holder, claims, datetime.now(UTC))
         offer = await self.admin.send_credential_offer(
             onboarding.connection_id, credential, comment="Utility account credential"
         )
@@ -68,10 +75,22 @@ class Onboarder:
         elif state in {"done", "credential-issued"} and onboarding.state in {"offered", "issued"}:
             if self._move(onboarding, state="done"):
                 LOG.info("onboarding %s: done", onboarding.onboarding_id)
+        elif state in {"abandoned", "declined"} and onboarding.state == "offered" and onboarding.binding == "holder":
+            await self._bind_to_connection(onboarding)  # a wallet that refuses an offer naming no subject
         elif state in {"abandoned", "declined"}:
-            reason = payload.get("error_msg") or state
-            if self._move(onboarding, state="failed", reason=str(reason)[:200]):
-                LOG.info("onboarding %s: failed", onboarding.onboarding_id)
+            self._fail(onboarding, str(payload.get("error_msg") or state))
+
+    async def _bind_to_connection(self, onboarding: Onboarding) -> None:
+        """Offer once more, bound to the did:key of the wallet's connection key: a wallet that cannot
+        name its own DID in a request (stock Credo requests exactly what was offered) holds that key."""
+        again = self._move(onboarding, state="connected", cred_ex_id=None, binding="connection")
+        if again is not None:
+            LOG.info("onboarding %s: offered again, bound to the wallet's connection key", onboarding.onboarding_id)
+            await self._offer(again)
+
+    def _fail(self, onboarding: Onboarding, reason: str) -> None:
+        if self._move(onboarding, state="failed", reason=reason[:200]):
+            LOG.info("onboarding %s: failed", onboarding.onboarding_id)
 
     async def _issue(self, onboarding: Onboarding) -> None:
         assert onboarding.cred_ex_id
@@ -84,6 +103,11 @@ class Onboarder:
         # The request may only add the holder's DID; anything else changed is refused.
         expected = {"utilityEiaId": self.utility_id, "accountId": record.account, "servicePointId": record.service_point}
         claims_ok = all(subject.get(k) == val for k, val in expected.items())
+        if holder is None and claims_ok and onboarding.binding == "holder":
+            await self.admin.credential_problem_report(
+                onboarding.cred_ex_id, "the request binds no DID; offered again, bound to your connection key")
+            await self._bind_to_connection(onboarding)
+            return
         if not (isinstance(holder, str) and holder.startswith("did:key:")) or not claims_ok:
             reason = "request must bind a did:key and keep the offered claims"
             await self.admin.credential_problem_report(onboarding.cred_ex_id, reason)

@@ -34,12 +34,15 @@ class Onboarding:
     state: str  # invited, connected, offered, issued, done, failed
     reason: str | None
     version: int  # what update_onboarding checks: the record is unchanged since this was read
+    # Who names the credential's subject DID: "holder" (in its request) or, once a holder could not,
+    # "connection" (the offer is bound to the did:key of the wallet's connection key).
+    binding: str = "holder"
 
     @classmethod
     def of(cls, record: WorkflowRecord) -> Onboarding:
         d = record.data
         return cls(record.key, d["account"], d.get("invitation_msg_id"), d.get("connection_id"), d.get("cred_ex_id"),
-                   record.state, d.get("reason"), record.version)
+                   record.state, d.get("reason"), record.version, d.get("binding") or "holder")
 
 
 SERVICES = ("electricity", "gas")  # what an account is metered for
@@ -122,12 +125,12 @@ class UtilityStore(ControllerStore):
 
     def update_onboarding(self, onboarding: Onboarding, **values: str | None) -> Onboarding:
         """Set fields of `onboarding` as it was read; StaleVersion if it changed since."""
-        allowed = {"connection_id", "cred_ex_id", "state", "reason"}
+        allowed = {"connection_id", "cred_ex_id", "state", "reason", "binding"}
         if not values or set(values) - allowed:
             raise ValueError(f"onboarding fields are {sorted(allowed)}")
         fields = {"account": onboarding.account, "invitation_msg_id": onboarding.invitation_msg_id,
                   "connection_id": onboarding.connection_id, "cred_ex_id": onboarding.cred_ex_id,
-                  "reason": onboarding.reason}
+                  "reason": onboarding.reason, "binding": onboarding.binding}
         data = {**fields, **{k: v for k, v in values.items() if k != "state"}}
         record = self.workflows.update(
             ONBOARDING, onboarding.onboarding_id, expected_version=onboarding.version, state=values.get("state"),

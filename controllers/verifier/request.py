@@ -18,8 +18,7 @@ from typing import Any
 
 from controllers.acapy import (AcaPyAdmin, ExchangeAbandoned, ExchangeTimeout, ExchangeWaiter, ENDED_STATES,
                                PresentationExchange, new_challenge)
-from credentials.vocabulary import VC_TYPE_IRI
-from credentials.emissions import CREDENTIAL_TYPE_IRI
+from credentials.vocabulary import EMISSIONS_TYPE, descriptor_schema
 from controllers.verifier.checks import EmissionsVerifier
 from controllers.verifier.verdict import ERROR, REJECTED, Check, Verdict
 
@@ -32,32 +31,39 @@ _RECORD_ID = r"^[0-9a-f]{64}$"
 
 def emissions_definition(record_ids: Sequence[str] | None = None) -> dict[str, Any]:
     """A request for the emissions credentials of `record_ids` (one, or several: a year of bills
-    in one presentation, one holder signature), or for any emissions credential when None."""
-    record_filter: dict[str, Any] = {"type": "string", "pattern": _RECORD_ID}
-    if record_ids is not None:
-        if not record_ids:
-            raise ValueError("record_ids must name at least one record (or be None)")
-        record_filter = ({"type": "string", "const": record_ids[0]} if len(record_ids) == 1
-                         else {"type": "string", "enum": list(record_ids)})
+    in one presentation, one holder signature), or for any emissions credential when None.
+
+    Each record named gets an input descriptor of its own: an input descriptor asks for one
+    credential, and a wallet that answers by the letter (Credo) presents one per descriptor."""
+    if record_ids is None:
+        return _definition([_descriptor("emissions", {"type": "string", "pattern": _RECORD_ID})])
+    if not record_ids:
+        raise ValueError("record_ids must name at least one record (or be None)")
+    return _definition([_descriptor(f"emissions-{n}", {"type": "string", "const": record})
+                        for n, record in enumerate(dict.fromkeys(record_ids), 1)])
+
+
+def _definition(descriptors: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "input_descriptors": descriptors}
+
+
+def _descriptor(descriptor_id: str, record_filter: dict[str, Any]) -> dict[str, Any]:
     field_id = str(uuid.uuid4())  # ACA-Py accepts only UUID4 field ids
     return {
-        "id": str(uuid.uuid4()),
-        "input_descriptors": [{
-            "id": "emissions",
-            # Scope 1 (fuel burned on site) and Scope 2 (purchased electricity) alike: no field
-            # constraint names one scope's figures, so a customer with gas and electricity shares both.
-            "name": "Audited Scope 1 and Scope 2 emissions",
-            "purpose": "checked against the auditors' ledger",
-            "schema": [{"uri": VC_TYPE_IRI}, {"uri": CREDENTIAL_TYPE_IRI}],
-            "constraints": {
-                "fields": [
-                    {"id": field_id, "path": ["$.credentialSubject.ledgerAnchor.recordId"], "filter": record_filter},
-                    {"path": ["$.credentialSubject.recordDetail"]},
-                ],
-                # The presenter must prove control of the credential's subject DID.
-                "is_holder": [{"field_id": [field_id], "directive": "required"}],
-            },
-        }],
+        "id": descriptor_id,
+        # Scope 1 (fuel burned on site) and Scope 2 (purchased electricity) alike: no field
+        # constraint names one scope's figures, so a customer with gas and electricity shares both.
+        "name": "Audited Scope 1 and Scope 2 emissions",
+        "purpose": "checked against the auditors' ledger",
+        "schema": descriptor_schema(EMISSIONS_TYPE),
+        "constraints": {
+            "fields": [
+                {"id": field_id, "path": ["$.credentialSubject.ledgerAnchor.recordId"], "filter": record_filter},
+                {"path": ["$.credentialSubject.recordDetail"]},
+            ],
+            # The presenter must prove control of the credential's subject DID.
+            "is_holder": [{"field_id": [field_id], "directive": "required"}],
+        },
     }
 
 

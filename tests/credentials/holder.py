@@ -9,21 +9,41 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from controllers.acapy import AcaPyAdmin
+from controllers.customer.emissions import requested_records
 
 Choose = Callable[[list[dict[str, Any]], dict[str, Any]], list[str]]  # (matches, request) -> record ids to present
 
 
+def _descriptors(request: dict[str, Any]) -> list[dict[str, Any]]:
+    return request["presentation_definition"]["input_descriptors"]
+
+
+def _ledger_record(match: dict[str, Any]) -> str | None:
+    return (match.get("cred_value") or match)["credentialSubject"].get("ledgerAnchor", {}).get("recordId")
+
+
 def wanted_record(matches: list[dict[str, Any]], request: dict[str, Any]) -> list[str]:
-    """The credential of the record the request names (ACA-Py's match list filters by type only)."""
-    fields = request["presentation_definition"]["input_descriptors"][0]["constraints"]["fields"]
-    found = next((f["filter"] for f in fields if "recordId" in f["path"][0] and "filter" in f), {})
-    wanted = {found["const"]} if "const" in found else set(found.get("enum", [])) or None
+    """The credentials of the records the request names (ACA-Py's match list filters by type only)."""
+    named = [requested_records(d) for d in _descriptors(request)]
+    wanted = None if any(n is None for n in named) else set().union(*named)
     chosen = {}
     for match in matches:
-        record = (match.get("cred_value") or match)["credentialSubject"].get("ledgerAnchor", {}).get("recordId")
+        record = _ledger_record(match)
         if wanted is None or record in wanted:
             chosen.setdefault(record, match["record_id"])
     return list(chosen.values()) if wanted else list(chosen.values())[:1]
+
+
+def _by_descriptor(chosen: list[str], matches: list[dict[str, Any]], request: dict[str, Any]) -> dict[str, list[str]]:
+    """Each chosen credential under the input descriptor naming its record, else the first one."""
+    descriptors = _descriptors(request)
+    record_of = {m["record_id"]: _ledger_record(m) for m in matches}
+    selection: dict[str, list[str]] = {}
+    for record_id in chosen:
+        home = next((d["id"] for d in descriptors if record_of.get(record_id) in (requested_records(d) or ())),
+                    descriptors[0]["id"])
+        selection.setdefault(home, []).append(record_id)
+    return selection
 
 
 class Holder:
@@ -49,7 +69,7 @@ class Holder:
             matches = await self.admin.matching_credentials(request.pres_ex_id, count=1000)
             chosen = self.choose(matches, request.request or {})
             if chosen:
-                await self.admin.send_presentation(request.pres_ex_id, {"emissions": chosen})
+                await self.admin.send_presentation(request.pres_ex_id, _by_descriptor(chosen, matches, request.request or {}))
             else:
                 await self.admin.presentation_problem_report(request.pres_ex_id, "no such credential")
 

@@ -128,4 +128,4 @@ def sharing(vcs: list[dict[str, Any]], *, requester: str = "Green Bank", asked: 
         if asked is None or record in asked:
             matches.append(MatchingCredential(f"w3c-{record[:8]}", record, subject["periodStart"],
                                               subject["periodEnd"], vc["issuer"]))
-    return SharingRequest("pres-ex-1", requester, comment, "emissions", asked, tuple(matches))
+    return SharingRequest("pres-ex-1", requester, comment, asked, tuple(matches))
