@@ -21,7 +21,13 @@ The chaincode container shares its peer's network namespace (`network_mode: serv
 the peer dials it at 127.0.0.1:<port> exactly as natively: the same connection.json, the same
 package id, and no other container can reach the chaincode server.
 
-Every step is idempotent; the env file keeps every generated secret (0600) and is only added to.
+The public side is one TLS-terminating proxy (service `proxy`, Caddy, deploy/Caddyfile): with
+`prepare --public-domain example.org` every agent's endpoint is https://<role>.example.org and the
+mediator's https:// and wss://mediator.example.org, all served by it on ports 80/443 (the only ports
+published on every interface). Without it the endpoints stay the in-network http URLs.
+
+Every step is idempotent; the env file keeps every generated secret (0600) and is only added to
+(the public names and endpoints excepted: an explicit --public-domain replaces them).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from pathlib import Path
 
 import yaml
 
+from agents.secrets import load_or_create_secrets
 from agents.spec import agent_specs
 from network.fabric import ca, channel, config, lifecycle
 from network.fabric.binaries import locate_fabric
@@ -43,13 +50,17 @@ from network.fabric.layout import CHANNEL, ORGS, NetworkLayout, Org
 from network.fabric.processes import in_parallel, run
 from network.fabric.profiles import profile_specs
 
-__all__ = ["BASE_PORT", "ORDERERS", "compose_configtx", "compose_layout", "container_profiles", "env_values",
-           "bind_sources", "orderer_host", "peer_host", "read_env", "write_env"]
+__all__ = ["BASE_PORT", "MEDIATOR_PORTS", "ORDERERS", "PUBLIC_SITES", "compose_configtx", "compose_layout",
+           "container_profiles", "env_values", "bind_sources", "orderer_host", "peer_host", "read_env", "write_env"]
 
 BASE_PORT = 7050  # the native default: docker-compose.yml publishes these very ports
 ORDERERS = 3
 # docker-compose reads .env beside docker-compose.yml by itself; .gitignore keeps it out of git.
 DEFAULT_ENV_FILE = Path(__file__).resolve().parent.parent / ".env"
+# The mediator's ports in docker-compose.yml (after the four agents' 8020..8050): http, admin, ws.
+MEDIATOR_PORTS = {"http": 8060, "admin": 8061, "ws": 8062}
+# The host names deploy/Caddyfile serves (<SITE>_HOST), one per agent and the mediator.
+PUBLIC_SITES = ("utility", "customer", "auditor", "verifier", "mediator")
 
 
 def compose_layout(fabric_root: str | Path) -> NetworkLayout:
@@ -89,9 +100,24 @@ def _short(org: Org) -> str:
     return org.short.upper()
 
 
-def env_values(layout: NetworkLayout, data_dir: Path, existing: dict[str, str]) -> dict[str, str]:
-    """The env file's values: what `existing` holds wins, what is missing is generated once."""
+def env_values(layout: NetworkLayout, data_dir: Path, existing: dict[str, str], *,
+               public_domain: str | None = None) -> dict[str, str]:
+    """The env file's values: what `existing` holds wins, what is missing is generated once.
+
+    Public names: with `public_domain` D, each site S of PUBLIC_SITES is served by the proxy as
+    S.D (`S_HOST`) and every agent's endpoint is https://S.D (the mediator's WebSocket one
+    wss://mediator.D); given explicitly, these replace what `existing` holds. Without it, the hosts
+    default to S.localhost (Caddy's local CA) and the endpoints to the in-network http URLs.
+    """
     values = dict(existing)
+    if public_domain is not None:
+        domain = _domain(public_domain)
+        for site in PUBLIC_SITES:
+            values[f"{site.upper()}_HOST"] = f"{site}.{domain}"
+            values[f"{site.upper()}_ENDPOINT"] = f"https://{site}.{domain}"
+        values["MEDIATOR_WS_ENDPOINT"] = f"wss://mediator.{domain}"
+    for site in PUBLIC_SITES:
+        values.setdefault(f"{site.upper()}_HOST", f"{site}.localhost")
     values.setdefault("EMISSIONS_FABRIC", str(layout.root))
     values.setdefault("EMISSIONS_DATA", str(Path(data_dir).resolve()))
     values.setdefault("EMISSIONS_UID", str(os.getuid()))
@@ -115,7 +141,22 @@ def env_values(layout: NetworkLayout, data_dir: Path, existing: dict[str, str]) 
         values.setdefault(f"{prefix}_ENDPOINT", f"http://{role}-agent:{spec.inbound_port}")
         if spec.profile.multitenant:
             values.setdefault(f"{prefix}_JWT_SECRET", spec.jwt_secret)
+    # The mediator (not one of the four roles): its own secrets file beside theirs, no webhooks.
+    mediator = load_or_create_secrets(Path(data_dir) / "agents" / "mediator")
+    values.setdefault("MEDIATOR_WALLET_KEY", mediator.wallet_key)
+    values.setdefault("MEDIATOR_ADMIN_API_KEY", mediator.admin_api_key)
+    values.setdefault("MEDIATOR_POSTGRES_PASSWORD", secrets.token_hex(16))
+    values.setdefault("MEDIATOR_ENDPOINT", f"http://mediator-agent:{MEDIATOR_PORTS['http']}")
+    values.setdefault("MEDIATOR_WS_ENDPOINT", f"ws://mediator-agent:{MEDIATOR_PORTS['ws']}")
     return values
+
+
+def _domain(value: str) -> str:
+    domain = value.strip().strip(".").lower()
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(label and all(c.isalnum() or c == "-" for c in label) for label in labels):
+        raise FabricError(f"--public-domain must be a DNS name such as example.org, not {value!r}")
+    return domain
 
 
 def bind_sources(layout: NetworkLayout, data_dir: Path) -> list[Path]:
@@ -179,7 +220,7 @@ def _write_profiles(folder: Path, specs) -> None:
 # --- the commands ----------------------------------------------------------------------------------------
 def _prepare(args: argparse.Namespace) -> None:
     layout = compose_layout(args.fabric)
-    values = env_values(layout, args.data, read_env(args.env_file))
+    values = env_values(layout, args.data, read_env(args.env_file), public_domain=args.public_domain)
     bind_sources(layout, args.data)
     write_env(args.env_file, values)
     print(f"wrote {args.env_file}; next: `docker-compose up -d` the four ca.* services, then "
@@ -231,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     prepare = commands.add_parser("prepare", help="the env file: folders, CA bootstrap secrets, wallet and DB secrets")
     prepare.add_argument("--fabric", type=Path, required=True, help="absolute host folder of the Fabric material")
     prepare.add_argument("--data", type=Path, required=True, help="absolute host folder of the services' data")
+    prepare.add_argument("--public-domain", help="serve the agents and the mediator as <name>.DOMAIN over HTTPS "
+                         "(the proxy, deploy/Caddyfile) and make those their endpoints, e.g. example.org")
     prepare.set_defaults(handler=_prepare)
     for name, handler, what in (("material", _material, "identities, genesis block, package ids, profiles"),
                                 ("channel", _channel, "join orderers and peers, deploy the chaincode")):

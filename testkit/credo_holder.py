@@ -118,8 +118,13 @@ class CredoHolder:
         timeout: float = 60.0,
         log_level: str = "warn",
         log_path: Path | None = None,
+        mediator_invitation: str | None = None,
     ) -> AsyncIterator[CredoHolder]:
-        """Start the holder on free loopback ports, wait for its ready line, stop it on exit."""
+        """Start the holder on free loopback ports, wait for its ready line, stop it on exit.
+
+        With `mediator_invitation` (a mediator's OOB invitation URL) the wallet is mediated, as a
+        phone is: no inbound port at all, mediation granted and its pickup WebSocket open before it is
+        ready, and `endpoint` is the mediator's."""
         problem = credo_problem()
         if problem:
             raise CredoHolderError(problem)
@@ -128,7 +133,7 @@ class CredoHolder:
         argv = [
             shutil.which("node") or "node", str(HOLDER_SCRIPT),
             "--control-port", str(free_port()),
-            "--inbound-port", str(free_port()),
+            *(("--mediator-invitation", mediator_invitation) if mediator_invitation else ("--inbound-port", str(free_port()))),
             "--data", str(data_dir),
             "--label", label,
             "--log-level", log_level,

@@ -7,6 +7,11 @@
 // DIDComm v1 over HTTP on 127.0.0.1:Q, the control API on 127.0.0.1:P. When ready it prints one JSON
 // line on stdout; everything else goes to stderr. Driven from Python by testkit/credo_holder.py.
 //
+// Mediated, as a phone: `--mediator-invitation URL` instead of `--inbound-port Q`. No inbound
+// transport at all: the wallet connects to the mediator (an OOB invitation URL), waits until mediation
+// is granted and its pickup WebSocket is open (implicit pickup, what ACA-Py mediators do), and only
+// then prints its ready line, whose `endpoint` is the mediator's. Outbound: HTTP and WebSocket.
+//
 // The Askar native library is not downloaded: LIB_ASKAR_PATH names the directory holding
 // libaries_askar.so (or the file itself), e.g. the one in the venv's aries_askar wheel.
 
@@ -28,6 +33,7 @@ for (const name of ['log', 'info', 'debug', 'trace']) console[name] = console.er
 function parseArgs(argv) {
   const args = { contexts: {}, autoPresent: false, logLevel: 'warn', label: 'Credo holder' }
   const takesValue = new Set(['--control-port', '--inbound-port', '--data', '--label', '--context', '--log-level'])
+  takesValue.add('--mediator-invitation')
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
     if (flag === '--auto-present') {
@@ -42,6 +48,7 @@ function parseArgs(argv) {
     else if (flag === '--data') args.data = path.resolve(value)
     else if (flag === '--label') args.label = value
     else if (flag === '--log-level') args.logLevel = value
+    else if (flag === '--mediator-invitation') args.mediatorInvitation = value
     else if (flag === '--context') {
       const at = value.indexOf('=')
       if (at < 1) fail('--context takes URL=FILE')
@@ -53,6 +60,11 @@ function parseArgs(argv) {
         fail(`--context ${url}: cannot read ${file}: ${e.message}`)
       }
     }
+  }
+  // Mediated: no inbound port at all (null), every message comes through the mediator's socket.
+  if (args.mediatorInvitation !== undefined) {
+    if (args.inboundPort !== undefined) fail('--mediator-invitation and --inbound-port exclude each other')
+    args.inboundPort = null
   }
   for (const [flag, key] of [['--control-port', 'controlPort'], ['--inbound-port', 'inboundPort'], ['--data', 'data']]) {
     if (args[key] === undefined) fail(`${flag} is required`)
@@ -133,6 +145,8 @@ const {
   W3cPresentation,
   vcLibraries,
 } = core
+// Mediated mode (--mediator-invitation) only.
+const { MediationRecipientModule, MediatorPickupStrategy, TransportEventTypes, WsOutboundTransport } = core
 
 // ---------------------------------------------------------------------------------------------
 // Logging (stderr only)
@@ -196,7 +210,8 @@ class DataDirFileSystem extends NodeFileSystem {
   }
 }
 
-const endpoint = `http://127.0.0.1:${args.inboundPort}`
+// Mediated: none of its own; the mediator's once mediation is granted (see main).
+let endpoint = args.mediatorInvitation ? null : `http://127.0.0.1:${args.inboundPort}`
 
 const agent = new Agent({
   config: {
@@ -207,12 +222,19 @@ const agent = new Agent({
       keyDerivationMethod: KeyDerivationMethod.Raw,
       storage: { type: 'sqlite', config: { path: path.join(args.data, 'wallet.sqlite') } },
     },
-    endpoints: [endpoint],
+    endpoints: endpoint ? [endpoint] : [],
     logger,
     autoUpdateStorageOnStartup: true,
   },
   dependencies: { ...agentDependencies, FileSystem: DataDirFileSystem },
   modules: {
+    ...(args.mediatorInvitation ? {
+      mediationRecipient: new MediationRecipientModule({
+        mediatorInvitationUrl: args.mediatorInvitation,
+        // ACA-Py has no pickup protocol: it delivers over the open socket (return route "all").
+        mediatorPickupStrategy: MediatorPickupStrategy.Implicit,
+      }),
+    } : {}),
     askar: new AskarModule({ ariesAskar: askar }),
     connections: new ConnectionsModule({ autoAcceptConnections: true }),
     w3cCredentials: new W3cCredentialsModule({ documentLoader }),
@@ -231,8 +253,9 @@ const agent = new Agent({
 const inbound = new HttpInboundTransport({ port: args.inboundPort })
 const expressListen = inbound.app.listen.bind(inbound.app)
 inbound.app.listen = (p, ...rest) => expressListen(p, '127.0.0.1', ...rest)
-agent.registerInboundTransport(inbound)
+if (!args.mediatorInvitation) agent.registerInboundTransport(inbound)
 agent.registerOutboundTransport(new HttpOutboundTransport())
+if (args.mediatorInvitation) agent.registerOutboundTransport(new WsOutboundTransport())
 
 // ---------------------------------------------------------------------------------------------
 // State: the holder's DID, and what the control API waits on
@@ -743,8 +766,25 @@ async function stop(signal) {
   process.exit(0)
 }
 
+// Mediated: initialize() has connected to the mediator and waited for the grant; the pickup socket
+// opens just after, in the background. Ready waits for that socket too, and the endpoint others reach
+// this wallet at is the mediator's (the grant's).
+const mediatorSockets = new Set() // connection ids with an open outbound WebSocket
+async function mediatorReady(timeoutMs) {
+  const mediator = await agent.mediationRecipient.findDefaultMediator()
+  if (!mediator?.isReady) throw new Error('the mediator did not grant mediation')
+  const deadline = Date.now() + timeoutMs
+  while (!mediatorSockets.has(mediator.connectionId)) {
+    if (Date.now() > deadline) throw new Error(`no WebSocket to the mediator after ${timeoutMs} ms (does its DID document name a ws endpoint?)`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return mediator.endpoint
+}
+
 async function main() {
+  if (args.mediatorInvitation) agent.events.on(TransportEventTypes.OutboundWebSocketOpenedEvent, (e) => mediatorSockets.add(e.payload.connectionId))
   await agent.initialize()
+  if (args.mediatorInvitation) endpoint = await mediatorReady(30000)
   did = await ensureDid()
   keyAgreement = await keyAgreementOf(did)
   agent.events.on(CredentialEventTypes.CredentialStateChanged, (e) => void onCredentialState(e.payload))

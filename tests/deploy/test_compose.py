@@ -18,16 +18,18 @@ import pytest
 import yaml
 
 from agents.spec import WEBHOOK_PATH, agent_specs
-from deploy.compose import compose_configtx, container_profiles, env_values, read_env
+from deploy.compose import MEDIATOR_PORTS, PUBLIC_SITES, compose_configtx, container_profiles, env_values, main, read_env
 from network.fabric import lifecycle
 from network.fabric.config import CHANNEL_PROFILE, write_configtx
 from network.fabric.layout import AUDITOR_ORGS, CHAINCODE, CHAINCODE_LABEL, CHAINCODE_VERSION, CHANNEL, ORGS, NetworkLayout
 from network.fabric.profiles import profile_specs
+from testkit.mediator import MediatorSpec
 from testkit.policy import require
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 EXAMPLE = ROOT / "deploy" / ".env.example"
+CADDYFILE = ROOT / "deploy" / "Caddyfile"
 OPERATOR = ORGS["OperatorMSP"]
 IMAGES = {  # service name pattern -> the image it must run
     r"ca\..*": r"hyperledger/fabric-ca:1\.5\.\d+",
@@ -39,6 +41,7 @@ IMAGES = {  # service name pattern -> the image it must run
     r".*-(agent|controller)": r"emissions-services:[\w.]+",
     r"kubo": r"ipfs/kubo:v0\.\d+\.\d+",
     r"fabric-admin": r"hyperledger/fabric-tools:2\.5\.\d+",
+    r"proxy": r"caddy:2(\.\d+)*",
 }
 
 
@@ -296,3 +299,149 @@ def test_a_missing_value_stops_docker_compose_with_the_step_to_run(tmp_path):
     result = docker_compose(env_file)
     assert result.returncode != 0
     assert "deploy.compose material" in result.stderr
+
+
+# --- the public side: the mediator and the TLS-terminating proxy ------------------------------------
+def caddy_sites(text: str) -> dict[str, dict[str, list]]:
+    """site address -> {"routes": [(matcher name or None, upstream)], "matchers": {name: [lines]}}.
+
+    Enough of the Caddyfile syntax for deploy/Caddyfile: top-level site blocks, named matcher blocks
+    and `reverse_proxy [@matcher] upstream...` lines (anything else inside a site is an error here).
+    """
+    sites: dict[str, dict[str, list]] = {}
+    site = matcher = None
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if site is None:
+            address, brace = line.rsplit(" ", 1)
+            assert brace == "{", f"not a site block: {raw!r}"
+            site = sites.setdefault(address, {"routes": [], "matchers": {}})
+        elif matcher is not None:
+            if line == "}":
+                matcher = None
+            else:
+                site["matchers"][matcher].append(line)
+        elif line == "}":
+            site = None
+        elif line.startswith("@") and line.endswith("{"):
+            matcher = line[1:-1].strip()
+            site["matchers"][matcher] = []
+        else:
+            directive, *rest = line.split()
+            assert directive == "reverse_proxy", f"unexpected directive {raw!r}"
+            name = rest.pop(0)[1:] if rest[0].startswith("@") else None
+            site["routes"] += [(name, upstream) for upstream in rest]
+    assert site is None and matcher is None, "unbalanced braces"
+    return sites
+
+
+def inbound_ports(command: list[str]) -> dict[str, int]:
+    """transport -> port of each --inbound-transport in an ACA-Py command line."""
+    return {command[i + 1]: int(command[i + 3]) for i, arg in enumerate(command) if arg == "--inbound-transport"}
+
+
+def admin_port(command: list[str]) -> int:
+    return int(command[command.index("--admin") + 2])
+
+
+def test_the_mediator_runs_the_testkit_command_with_open_mediation_and_websockets(services, example, tmp_path):
+    service = services["mediator-agent"]
+    command = service["command"]
+    # The very command testkit/mediator.py starts for the tests, with the compose ports and endpoints.
+    spec = MediatorSpec(role="mediator", data_dir=tmp_path, inbound_port=MEDIATOR_PORTS["http"],
+                        admin_port=MEDIATOR_PORTS["admin"], controller_port=0, webhook_url="", api_key="",
+                        webhook_secret="", wallet_key="", ws_port=MEDIATOR_PORTS["ws"])
+    expected = ["0.0.0.0" if a == spec.host else a for a in ["python", *spec.argv()[1:]]]
+    at = expected.index("--endpoint")
+    expected[at + 1 : at + 3] = [example["MEDIATOR_ENDPOINT"], example["MEDIATOR_WS_ENDPOINT"]]
+    expected[expected.index("--wallet-storage-type") + 1] = "postgres_storage"
+    assert command == expected
+    assert {"--open-mediation", "--enable-undelivered-queue"} <= set(command)
+    assert inbound_ports(command) == {"http": MEDIATOR_PORTS["http"], "ws": MEDIATOR_PORTS["ws"]}
+    assert [command[i + 1] for i, a in enumerate(command) if a == "--outbound-transport"] == ["ws", "http"]
+    # HTTP endpoint first: a mediation grant names the first, and the agents send over HTTP only.
+    endpoints = command[at + 1 : at + 3]
+    assert urlsplit(endpoints[0]).scheme in {"http", "https"} and urlsplit(endpoints[1]).scheme in {"ws", "wss"}
+    assert urlsplit(endpoints[0]).port in {None, MEDIATOR_PORTS["http"]}
+    assert urlsplit(endpoints[1]).port in {None, MEDIATOR_PORTS["ws"]}
+    # Its own PostgreSQL wallet, no webhooks, no secret on the command line.
+    e = service["environment"]
+    host = json.loads(e["ACAPY_WALLET_STORAGE_CONFIG"])["url"].rpartition(":")[0]
+    assert host == "mediator-wallet-db" and services[host]["image"].startswith("postgres:")
+    users = [n for n, s in services.items() if host in str(s.get("environment", {}).get("ACAPY_WALLET_STORAGE_CONFIG", ""))]
+    assert users == ["mediator-agent"]
+    assert json.loads(e["ACAPY_WALLET_STORAGE_CREDS"])["password"] == services[host]["environment"]["POSTGRES_PASSWORD"]
+    assert "ACAPY_WEBHOOK_URL" not in e
+    assert e["ACAPY_WALLET_KEY"] == example["MEDIATOR_WALLET_KEY"]
+    assert not any(example["MEDIATOR_WALLET_KEY"] in arg or example["MEDIATOR_ADMIN_API_KEY"] in arg for arg in command)
+
+
+def test_the_proxy_routes_every_agents_didcomm_port_and_the_mediator_never_an_admin_port(services, example):
+    proxy = services["proxy"]
+    source, mode = mounts(proxy)["/etc/caddy/Caddyfile"]
+    assert Path(source).resolve() == CADDYFILE.resolve() and mode == "ro"
+    text = CADDYFILE.read_text()
+    used = set(re.findall(r"\{\$(\w+)\}", text))
+    assert used == {f"{site.upper()}_HOST" for site in PUBLIC_SITES}
+    assert {k: proxy["environment"][k] for k in used} == {k: example[k] for k in used}
+    sites = caddy_sites(text)
+    assert set(sites) == {f"{{${site.upper()}_HOST}}" for site in PUBLIC_SITES}
+
+    # Each party's agent: its host name goes to its DIDComm (http inbound) port, and only there.
+    for site in PUBLIC_SITES:
+        command = services[f"{site}-agent"]["command"]
+        routes = sites[f"{{${site.upper()}_HOST}}"]["routes"]
+        http = (None, f"{site}-agent:{inbound_ports(command)['http']}")
+        if site != "mediator":
+            assert routes == [http], site
+            continue
+        # The mediator: WebSocket upgrades to its ws port, everything else to its http port.
+        matcher, ws = next(r for r in routes if r[0] is not None)
+        assert ws == f"mediator-agent:{inbound_ports(command)['ws']}"
+        assert "header Upgrade websocket" in sites["{$MEDIATOR_HOST}"]["matchers"][matcher]
+        assert routes == [(matcher, ws), http]  # the matched route first: Caddy tries them in order
+    admin = {(name, admin_port(s["command"])) for name, s in services.items() if "--admin" in s.get("command", [])}
+    assert len(admin) == len(PUBLIC_SITES)
+    upstreams = {tuple(u.split(":")) for site in sites.values() for _, u in site["routes"]}
+    for host, port in upstreams:
+        assert host in services and (host, int(port)) not in admin, f"{host}:{port} is routed"
+        assert int(port) in inbound_ports(services[host]["command"]).values()
+
+
+def test_only_the_proxy_publishes_on_every_interface(services):
+    for name, service in services.items():
+        for ip, host, target in published(service):
+            if name == "proxy":
+                assert ip in {"", "0.0.0.0"} and host == target, f"proxy publishes {ip}:{host}:{target}"
+            else:
+                assert ip == "127.0.0.1", f"{name} publishes {ip or '*'}:{host}:{target} beyond loopback"
+    assert sorted((host, target) for _, host, target in published(services["proxy"])) == [(80, 80), (443, 443)]
+    for site in PUBLIC_SITES:  # every admin port, if published at all, only on loopback
+        command = services[f"{site}-agent"]["command"]
+        ports = {target: ip for ip, _, target in published(services[f"{site}-agent"])}
+        assert ports.get(admin_port(command), "127.0.0.1") == "127.0.0.1"
+        assert all(ports[p] == "127.0.0.1" for p in inbound_ports(command).values())
+
+
+def test_prepare_makes_public_names_and_endpoints_from_a_domain(tmp_path):
+    env = tmp_path / "compose.env"
+    base = ["--env-file", str(env), "prepare", "--fabric", str(tmp_path / "fabric"), "--data", str(tmp_path / "data")]
+    assert main(base) == 0
+    first = read_env(env)
+    assert first["UTILITY_ENDPOINT"] == "http://utility-agent:8020"  # in-network, as before
+    assert first["MEDIATOR_ENDPOINT"] == f"http://mediator-agent:{MEDIATOR_PORTS['http']}"
+    assert first["MEDIATOR_WS_ENDPOINT"] == f"ws://mediator-agent:{MEDIATOR_PORTS['ws']}"
+    assert {first[f"{s.upper()}_HOST"] for s in PUBLIC_SITES} == {f"{s}.localhost" for s in PUBLIC_SITES}
+
+    assert main([*base, "--public-domain", "Example.org"]) == 0
+    public = read_env(env)
+    for site in PUBLIC_SITES:
+        assert public[f"{site.upper()}_HOST"] == f"{site}.example.org"
+        assert public[f"{site.upper()}_ENDPOINT"] == f"https://{site}.example.org"
+    assert public["MEDIATOR_WS_ENDPOINT"] == "wss://mediator.example.org"
+    changed = {k for k in public if public[k] != first[k]}
+    assert changed == {f"{s.upper()}_{what}" for s in PUBLIC_SITES for what in ("HOST", "ENDPOINT")} | {"MEDIATOR_WS_ENDPOINT"}
+    assert main(base) == 0 and read_env(env) == public  # a later prepare keeps them
+    assert main([*base, "--public-domain", "not a domain"]) == 1 and read_env(env) == public
