@@ -48,6 +48,7 @@ _NEEDED = (
     "@credo-ts/core/package.json",
     "@credo-ts/node/package.json",
     "@credo-ts/askar/package.json",
+    "@credo-ts/openid4vc/package.json",
     "@openwallet-foundation/askar-nodejs/package.json",
     "@2060.io/ffi-napi/build/Release/ffi_bindings.node",
     "@2060.io/ref-napi/build/Release/binding.node",
@@ -263,6 +264,26 @@ class CredoHolder:
         if proof_type is not None:
             body["proofType"] = proof_type
         return await self._call("POST", "/sign-presentation", body)
+
+    # -- OpenID for VC ------------------------------------------------------------------------
+    async def accept_oid4vci_offer(self, offer_uri: str, *, pin: str | None = None, binding: str = "jwk",
+                                   timeout: float = 60.0) -> list[dict[str, Any]]:
+        """Take an OpenID4VCI credential offer (pre-authorized code, with the PIN the person was
+        shown) and store what it yields: [{id, compact, header, claims}], one per SD-JWT VC. `binding`:
+        "jwk" (a fresh key of the wallet) or "did" (its startup did:key)."""
+        body: dict[str, Any] = {"offerUri": offer_uri, "binding": binding}
+        if pin is not None:
+            body["pin"] = pin
+        return (await self._call("POST", "/oid4vci/accept", body, timeout=timeout))["credentials"]
+
+    async def sd_jwt_vcs(self) -> list[dict[str, Any]]:
+        """The SD-JWT VCs held: [{id, compact, header, claims}] (claims with every disclosure in place)."""
+        return await self._call("GET", "/sd-jwt-vcs")
+
+    async def present_oid4vp(self, request_uri: str, *, timeout: float = 60.0) -> dict[str, Any]:
+        """Answer an OpenID4VP authorization request with the held credentials it asks for:
+        {clientId, status, body (the verifier's answer), submitted (vp_token, presentation_submission, state)}."""
+        return await self._call("POST", "/oid4vp/present", {"requestUri": request_uri}, timeout=timeout)
 
     async def decrypt(self, jwe: Mapping[str, Any] | bytes | str, *, did: str | None = None) -> bytes:
         """The plaintext of a JWE (general JSON serialization) addressed to the X25519 form of a key this

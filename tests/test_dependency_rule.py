@@ -48,21 +48,24 @@ ALLOWED: dict[str, set[str]] = {
                              "custody", "greenbutton", "network.gateway"},
     # agents: the JSON-LD contexts its agents serve, which the in-process proof checks load offline
     "controllers.verifier": {"agents", "controllers.web", "controllers.acapy", "controllers.challenges",
-                             "controllers.ledger", "controllers.workflow", "credentials"},
+                             "controllers.ledger", "controllers.oid4vc", "controllers.workflow", "credentials"},
     "controllers.utility": {"controllers.web", "controllers.acapy", "controllers.challenges", "controllers.consent",
                             "controllers.workflow", "credentials",
                             "greenbutton"},
     "controllers.customer": {"controllers.web", "controllers.acapy", "controllers.consent", "controllers.workflow", "credentials",
                              "custody"},
-    "controllers.auditor": {"controllers.web", "controllers.acapy", "controllers.consent", "controllers.issuance", "controllers.ledger",
-                            "controllers.workflow", "credentials", "custody"},
+    "controllers.auditor": {"controllers.web", "controllers.acapy", "controllers.challenges", "controllers.consent",
+                            "controllers.issuance", "controllers.ledger", "controllers.oid4vc", "controllers.workflow",
+                            "credentials", "custody"},
+    # OpenID4VCI and the SD-JWT VC: signs through the agents; the verifier's OpenID4VP endpoints build on it.
+    "controllers.oid4vc": {"controllers.acapy", "controllers.ledger", "credentials"},
     "controllers.web": {"controllers.workflow"},
     "controllers.__init__": set(),
     # The application: the embedded stack wires the services; the command line drives it.
     "emissions.stack": {"agents", "chaincode.emissions", "controllers.acapy", "controllers.auditor",
-                        "controllers.customer", "controllers.issuance", "controllers.ledger", "controllers.utility",
-                        "controllers.verifier", "controllers.workflow", "custody", "network.fabric", "network.msp",
-                        "network.ports"},  # network.fabric: `--ledger fabric` runs `network up` through it
+                        "controllers.customer", "controllers.issuance", "controllers.ledger", "controllers.oid4vc",
+                        "controllers.utility", "controllers.verifier", "controllers.workflow", "custody",
+                        "network.fabric", "network.msp", "network.ports"},  # network.fabric: `--ledger fabric` runs `network up` through it
     "emissions.services": {"controllers.acapy", "controllers.auditor", "controllers.issuance", "controllers.ledger",
                            "controllers.workflow", "custody"},
     "emissions.cli": {"emissions.services", "agents", "chaincode.emissions", "chaincode.runtime", "chaincode.serve",

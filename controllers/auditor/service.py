@@ -14,6 +14,15 @@ Operator API:
 - POST /api/audits/{audit_id}/retry      -> a failed audit goes back to the step it failed in
 - POST /api/audits/{audit_id}/fetch      -> a done audit fetches again under its consent (new periods)
 - GET  /api/stages                       -> time spent per pipeline stage since start
+- POST /api/audits/{audit_id}/oid4vci-offers {record_id}
+                                         -> {offer_id, offer_uri, pin, expires_in}: a done audit's anchored
+                                            period offered as an SD-JWT VC over OpenID4VCI (only with
+                                            `oid4vci`); the PIN is for the signed-in customer, not the offer
+With `oid4vci`, its wallet endpoints are public: /.well-known/openid-credential-issuer,
+/.well-known/oauth-authorization-server, /oid4vci/offers/{offer_id}, /oid4vci/token, /oid4vci/credential;
+and a customer's wallet service asks for an offer itself (holder_offers.py): POST
+/oid4vci/holder-challenges -> {challenge, expires}, then POST /oid4vci/holder-offers {verifiablePresentation
+of one emissions credential, signed by its subject for that challenge, challenge} -> {offer_uri, pin, expires_in}.
 Operator pages: /audits (every audit, Retry for a failed one), /audits/new (start one: the
 invitation as link, text and QR code), /audits/{audit_id} (its state and billing periods);
 /signin, /signout. Public: /webhooks (the agent's secret), /static/style.css.
@@ -24,6 +33,7 @@ lost webhook or a restart left behind.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -35,6 +45,9 @@ from controllers.auditor.manager import AuditManager
 from controllers.auditor.record import AuditRecord, AuditState
 from controllers.auditor.request import AuditRequest
 from controllers.consent.errors import ConsentError
+from controllers.auditor.holder_offers import OfferRefused, offer_for_presentation
+from controllers.challenges import ChallengeBook, ChallengeRefused, ChallengesExhausted
+from controllers.oid4vc import CredentialIssuer
 from controllers.web import same_origin_only
 from controllers.web.errors import error_pages, form_sentence
 from controllers.web.headers import security_headers
@@ -48,7 +61,8 @@ __all__ = ["build_app", "KEY_HEADER", "OPERATOR"]
 _FORM_FIELDS = ("account", "period_start", "period_end", "purpose", "consent_days")
 
 
-def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> web.Application:
+def build_app(manager: AuditManager, webhook_secret: str, operator_key: str, *,
+              oid4vci: CredentialIssuer | None = None) -> web.Application:
     if not operator_key:
         raise ValueError("the auditor's operator key must not be empty")
     receiver = WebhookReceiver(webhook_secret)
@@ -57,7 +71,9 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> 
         await manager.on_webhook(event.topic, event.payload)
 
     receiver.on("*", forward)
-    signin = operator_signin(manager.book.store, operator_key, app_name=pages.APP_NAME, home="/audits")
+    public = ("/webhooks/", "/static/", *(("/oid4vci/", "/.well-known/") if oid4vci is not None else ()))
+    signin = operator_signin(manager.book.store, operator_key, app_name=pages.APP_NAME, home="/audits",
+                             public_prefixes=public)
 
     def me(request: web.Request) -> tuple[str, str]:
         return subject(request), csrf_token(request)
@@ -120,6 +136,60 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> 
     async def stages(request: web.Request) -> web.Response:
         subject(request)
         return web.json_response(manager.issuer.clock.report())
+
+    challenges = ChallengeBook()
+
+    async def holder_challenge(request: web.Request) -> web.Response:
+        try:
+            issued, expires = challenges.issue(datetime.now(UTC))
+        except ChallengesExhausted:
+            raise web.HTTPServiceUnavailable(text="Too many challenges are open; try again in a minute.",
+                                             headers={"Retry-After": "60"}) from None
+        return web.json_response({"challenge": issued, "expires": expires.isoformat()}, status=201)
+
+    async def holder_offer(request: web.Request) -> web.Response:
+        # Answers in JSON, errors too: the caller is a wallet service, not a browser (the error pages
+        # would answer HTML outside /api).
+        assert oid4vci is not None
+
+        def refused(status: int, reason: str) -> web.Response:
+            return web.json_response({"error": reason}, status=status)
+
+        try:
+            body = await request.json()
+        except (ValueError, RecursionError):
+            return refused(400, "the body is not JSON")
+        challenge = body.get("challenge") if isinstance(body, dict) else None
+        if not isinstance(challenge, str):
+            return refused(400, "give verifiablePresentation and the challenge it is bound to")
+        try:
+            challenges.consume(challenge, datetime.now(UTC))
+            offer = await offer_for_presentation(manager, oid4vci, body.get("verifiablePresentation"), challenge)
+        except ChallengeRefused as exc:
+            return refused(400, f"{exc}; ask POST /oid4vci/holder-challenges for one")
+        except OfferRefused as exc:
+            return refused(403, str(exc))
+        return web.json_response({"offer_uri": offer.uri, "pin": offer.pin, "expires_in": offer.expires_in},
+                                 status=201, headers={"Cache-Control": "no-store"})
+
+    async def oid4vci_offer(request: web.Request) -> web.Response:
+        subject(request)
+        assert oid4vci is not None
+        audit = found(request.match_info["audit_id"])
+        try:
+            body = await request.json()
+        except (ValueError, RecursionError):
+            raise _error(web.HTTPBadRequest, "the body is not JSON") from None
+        record_id = body.get("record_id") if isinstance(body, dict) else None
+        if audit.state != AuditState.DONE:
+            raise _error(web.HTTPConflict, f"the audit is {audit.state}: only a done audit's credentials are offered")
+        anchored = next((p["anchored"] for p in audit.periods
+                         if (p.get("anchored") or {}).get("anchor", {}).get("record_id") == record_id), None)
+        if not isinstance(record_id, str) or anchored is None:
+            raise _error(web.HTTPNotFound, "no anchored period of this audit has that record_id")
+        offer = oid4vci.offer(manager.issuer.credential(anchored))
+        return web.json_response({"offer_id": offer.offer_id, "offer_uri": offer.uri, "pin": offer.pin,
+                                  "expires_in": offer.expires_in}, status=201, headers={"Cache-Control": "no-store"})
 
     # -- pages -------------------------------------------------------------------------------------
     async def home(request: web.Request) -> web.Response:
@@ -188,6 +258,10 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str) -> 
         web.post("/audits/{audit_id}/retry", page_acting("retry")),
         web.post("/audits/{audit_id}/fetch", page_acting("fetch")),
     ])
+    if oid4vci is not None:
+        app.add_routes([web.post("/api/audits/{audit_id}/oid4vci-offers", oid4vci_offer),
+                        web.post("/oid4vci/holder-challenges", holder_challenge),
+                        web.post("/oid4vci/holder-offers", holder_offer), *oid4vci.routes()])
     app.cleanup_ctx.append(sweeping(manager.sweep, manager.config.sweep_interval, "auditor"))
     return app
 

@@ -43,6 +43,7 @@ class HostConfig:
     auto_share_emissions: bool = False  # demos and tests only: see CustomerConfig
     bill_store: ContentStore | None = None
     signups_per_minute: int = 30  # new wallets from one address (each costs a password hash and a sub-wallet)
+    auditor_urls: dict[str, str] = field(default_factory=dict)  # auditor DID -> its service URL (OpenID4VCI offers)
 
 
 class WalletHost:
@@ -137,7 +138,7 @@ class WalletHost:
             # ACA-Py honours only a sub-wallet's newest token: this process asks once and keeps it.
             admin = self.agent.tenant(await self.agent.tenant_token(entry.wallet_id))
             config = CustomerConfig(self.config.data_dir / "wallets" / entry.wallet_id, self.config.utility_urls,
-                                    self.config.auto_share_emissions, self.config.bill_store)
+                                    self.config.auto_share_emissions, self.config.bill_store, self.config.auditor_urls)
             # Its records in the service's one store, scoped to its sub-wallet: one open file for
             # every customer, however many there are.
             wallet = CustomerWallet(config, admin, CustomerStore(self.store, scope=entry.wallet_id))

@@ -26,6 +26,7 @@ from controllers.customer.store import ConsentRecord
 from controllers.customer.views import AccountRow, AccountYear, ConsentView, EmissionsRow, number
 from controllers.web import layout
 from controllers.web.layout import Html, h, notice, post_button, table
+from controllers.web.qr import qr_svg
 
 __all__ = [
     "APP_NAME",
@@ -443,6 +444,21 @@ def credential(user: str, csrf: str, row: EmissionsRow, *, bill_check: str | Non
     return _page(f"Emissions for {row.period_label}", "".join(parts), user, csrf)
 
 
+def openid_offer(user: str, csrf: str, row: EmissionsRow, offer: Mapping[str, object]) -> str:
+    """The auditor's OpenID4VCI offer of one credential as a QR code and link, and its PIN, shown only
+    here: the other wallet asks for the PIN when it takes the offer."""
+    uri = str(offer["offer_uri"])
+    minutes = max(1, int(float(str(offer.get("expires_in", 600))) // 60))
+    body = (notice(f"Scan the code with the other wallet, then enter the PIN {offer['pin']} when it asks. "
+                   f"The offer can be taken once, within {minutes} minutes.", kind="info")
+            + '<section aria-labelledby="offer-h" class="card"><h2 id="offer-h">The offer</h2>'
+            + f'<div class="qr">{qr_svg(uri, title="Credential offer")}</div>'
+            + _facts([("PIN", f"<strong>{h(offer['pin'])}</strong>"), ("Link", f'<a href="{h(uri)}">{h(uri[:60])}...</a>')])
+            + f'<div class="actions"><a class="button secondary" href="{h(row.path)}">Back to the credential</a></div>'
+            + "</section>")
+    return _page(f"Add {row.period_label} to another wallet", body, user, csrf)
+
+
 def _fuel_figures(row: EmissionsRow) -> str:
     factors = row.fuel_factors
     per_mmbtu = ", ".join(f"{h(factors[term])} {unit}" for term, unit in (
@@ -523,6 +539,13 @@ def _credential_tail(parts: list[str], row: EmissionsRow, csrf: str) -> None:
                  + '<div class="actions">'
                  + post_button(f"{bill_path}/check", "Download and check the bill", csrf)
                  + f'<a class="button secondary" href="{h(bill_path)}">Download the bill</a></div></section>')
+
+    parts.append('<section aria-labelledby="openid-h" class="card"><h2 id="openid-h">In another wallet</h2>'
+                 "<p class=\"muted\">A wallet app that speaks OpenID for Verifiable Credentials can hold this "
+                 "credential too, without your account number unless you choose to show it.</p>"
+                 '<div class="actions">' + post_button(f"{row.path}/openid-offer", "Add it to another wallet", csrf,
+                                                        secondary=True)
+                 + "</div></section>")
 
     parts.append('<section aria-labelledby="issuer-h" class="card"><h2 id="issuer-h">Issued by</h2>'
                  + _facts([

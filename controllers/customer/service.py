@@ -240,6 +240,23 @@ def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNa
             verdict, ok = f"The bill could not be checked: {_sentence(exc)}", False
         return html(pages.credential(*me(request), row, bill_check=verdict, bill_check_ok=ok))
 
+    async def openid_offer(request: web.Request) -> tuple[views.EmissionsRow, dict[str, Any]]:
+        row = await credential_row(request)
+        try:
+            return row, await (await wallet_of(request)).openid_offer(row.credential_id, http[0])
+        except WalletError as exc:
+            raise web.HTTPBadGateway(text=_sentence(exc)) from None
+
+    async def api_openid_offer(request: web.Request) -> web.Response:
+        _row, offer = await openid_offer(request)
+        return web.json_response(offer, status=201, headers={"Cache-Control": "no-store"})
+
+    async def page_openid_offer(request: web.Request) -> web.Response:
+        row, offer = await openid_offer(request)
+        response = html(pages.openid_offer(*me(request), row, offer))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     async def page_bill(request: web.Request) -> web.Response:
         bill = await open_bill(request)
         return web.Response(body=bill, content_type="application/xml",
@@ -272,6 +289,7 @@ def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNa
             *[web.post(f"/api/consents/{{cred_ex_id}}/{a}", api_action(a)) for a in ("approve", "decline", "revoke")],
             web.get("/api/credentials", api_credentials),
             web.get("/api/credentials/{credential_id}/bill", api_bill),
+            web.post("/api/credentials/{credential_id}/openid-offer", api_openid_offer),
             web.get("/api/presentation-requests", api_sharing_requests),
             web.get("/api/presentation-requests/{pres_ex_id}", api_sharing_request),
             *[web.post(f"/api/presentation-requests/{{pres_ex_id}}/{a}", api_share(a)) for a in ("approve", "decline")],
@@ -285,6 +303,7 @@ def build_app(host: WalletHost, webhook_secret: str, *, auditor_names: AuditorNa
             web.get("/credentials/{credential_id}", page_credential),
             web.get("/credentials/{credential_id}/bill", page_bill),
             web.post("/credentials/{credential_id}/bill/check", page_bill_check),
+            web.post("/credentials/{credential_id}/openid-offer", page_openid_offer),
             web.get("/presentation-requests", page_sharing_requests),
             web.get("/presentation-requests/{pres_ex_id}", page_sharing_request),
             *[web.post(f"/presentation-requests/{{pres_ex_id}}/{a}", page_share(a)) for a in ("approve", "decline")],

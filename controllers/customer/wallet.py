@@ -56,6 +56,7 @@ class CustomerConfig:
     auto_share_emissions: bool = False
     # Where the auditors deposit the encrypted bills (the content store named in each credential).
     bill_store: ContentStore | None = None
+    auditor_urls: dict[str, str] = field(default_factory=dict)  # auditor DID -> its service URL (OpenID4VCI offers)
 
 
 class CustomerWallet:
@@ -367,6 +368,29 @@ class CustomerWallet:
                 claims.bill_content_id, self.key.private, claims.bill_sha256, kid=self.key.public_multibase)
         except CustodyError as exc:
             raise WalletError(f"the bill could not be opened: {exc}") from None
+
+    async def openid_offer(self, credential_id: str, http: aiohttp.ClientSession) -> dict[str, Any]:
+        """An OpenID4VCI offer of a held emissions credential for the person's other wallet, and its
+        PIN: asked of the auditor that issued it with a presentation of it, signed by this wallet's
+        DID for the auditor's challenge (see controllers.auditor.holder_offers)."""
+        held = [c for c in await self.held_credentials() if c.get("id") == credential_id]
+        if not held or v.EMISSIONS_TYPE not in (held[0].get("type") or []):
+            raise WalletError("no held emissions credential with that id")
+        issuer = held[0].get("issuer")
+        base = self.config.auditor_urls.get(issuer.get("id") if isinstance(issuer, dict) else issuer)
+        if base is None:
+            raise WalletError("this wallet has no address for the auditor that issued the credential")
+        async with http.post(f"{base}/oid4vci/holder-challenges") as resp:
+            if resp.status != 201:
+                raise WalletError(f"the auditor gave no challenge (HTTP {resp.status})")
+            challenge = (await resp.json())["challenge"]
+        vp = await self.admin.vc_present(self.did, held, challenge=challenge)
+        async with http.post(f"{base}/oid4vci/holder-offers", json={"verifiablePresentation": vp, "challenge": challenge}) as resp:
+            body = await resp.json(content_type=None)
+            if resp.status != 201:
+                raise WalletError(f"the auditor refused the offer: {(body or {}).get('error', resp.status)}")
+        LOG.info("OpenID4VCI offer received for a held credential")
+        return {"offer_uri": body["offer_uri"], "pin": body["pin"], "expires_in": body["expires_in"]}
 
     async def _held_accounts(self) -> set[tuple[str, str]]:
         out = set()

@@ -166,7 +166,24 @@ class EmissionsVerifier:
         checks.append(Check("consistent", not differing, "claims agree with the record detail" if not differing
                             else f"{', '.join(differing)} {verb} from the record detail"))
 
-    async def _ledger_checks(self, claims: EmissionsClaims, checks: list[Check]) -> None:
+    async def check_anchored(self, claims: EmissionsClaims, *, detail_sha256: str,
+                             prior: tuple[Check, ...] = ()) -> Verdict:
+        """Checks 4-9 of a credential whose proof, format and holder binding the caller checked
+        (`prior`), presented without its record detail: a selectively disclosed SD-JWT VC, whose
+        holder may withhold the account the detail names. The detail hash the issuer signed
+        (`detail_sha256`) stands for the detail's own in check 8; check 3 needs the detail and is
+        the issuer's word (its signature covers both the claims and that hash)."""
+        checks = list(prior)
+        try:
+            await self._ledger_checks(claims, checks, detail_sha256=detail_sha256)
+            status = VERIFIED if all(c.ok for c in checks) else REJECTED
+        except _Stop as stop:
+            status = stop.status
+        return Verdict(status, tuple(checks), credential_id=claims.credential_id, record_id=claims.anchor.record_id,
+                       summary=_summary(claims))
+
+    async def _ledger_checks(self, claims: EmissionsClaims, checks: list[Check], *,
+                             detail_sha256: str | None = None) -> None:
         profile = self.ledger.profile
         anchor = claims.anchor
         same = (anchor.channel, anchor.chaincode) == (profile.channel, profile.chaincode)
@@ -187,7 +204,7 @@ class EmissionsVerifier:
                 # for transactions it has not seen, and the answer is already known.
                 checks.append(Check("transaction", False, "the record was written by another transaction "
                                     "than the credential names"))
-            await self._detail_hash(claims, checks)
+            await self._detail_hash(claims, checks, detail_sha256)
         except LedgerUnavailable as exc:
             checks.append(Check("ledger reachable", False, str(exc)))
             raise _Stop(ERROR) from None
@@ -245,8 +262,9 @@ class EmissionsVerifier:
                   f"{status.code_name} in block {status.block_number}, the credential says block {claims.anchor.block_number}")
         checks.append(Check("transaction", ok, detail))
 
-    async def _detail_hash(self, claims: EmissionsClaims, checks: list[Check]) -> None:
-        answer = await self.ledger.verify_record(claims.anchor.record_id, detail_hash(claims.record_detail))
+    async def _detail_hash(self, claims: EmissionsClaims, checks: list[Check], digest: str | None = None) -> None:
+        digest = digest if digest is not None else detail_hash(claims.record_detail)
+        answer = await self.ledger.verify_record(claims.anchor.record_id, digest)
         ok = bool(answer.get("matches"))
         checks.append(Check("detail hash", ok, "matches the private data hash on the ledger" if ok else
                             "the record detail in the credential does not match the hash on the ledger"))

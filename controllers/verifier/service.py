@@ -19,6 +19,9 @@ JSON API:
 - POST /api/requests {connection_id, record_id? | record_ids?} -> {request_id}: asks over DIDComm
                                            (present-proof v2)
 - GET  /api/requests/{request_id}       -> {"state": "waiting"} or {"state": "done", "verdicts": [...]}
+- POST /api/oid4vp-requests             -> {request_id, uri (openid4vp://...), expires_in}: asks a wallet that
+                                           speaks only OpenID4VP (with `oid4vp`; see controllers.verifier.oid4vp)
+- GET  /api/oid4vp-requests/{request_id} -> {"state": "waiting"} or {"state": "done", "outcome": {...}}
 - POST /api/challenges                  -> {"challenge", "expires"}: single use, for one presentation
 - POST /api/verify {verifiableCredential} or {verifiablePresentation, challenge} -> {"checked":
                                            "credential"|"presentation", "verdicts": [...]}, no DIDComm
@@ -48,6 +51,7 @@ from controllers.acapy.invitation_url import invitation_url
 from controllers.challenges import ChallengeBook, ChallengeRefused, ChallengesExhausted
 from controllers.verifier import pages
 from controllers.verifier.checks import EmissionsVerifier
+from controllers.verifier.oid4vp import PresentationVerifier
 from controllers.verifier.proofs import ProofCheckBusy
 from controllers.verifier.request import request_credential, settled, verdicts_on
 from controllers.verifier.verdict import ERROR, Check, Verdict
@@ -197,9 +201,11 @@ def _bad(text: str) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(text=json.dumps({"error": text}), content_type="application/json")
 
 
-def build_app(service: VerifierService, webhook_secret: str, operator_key: str | None = None) -> web.Application:
+def build_app(service: VerifierService, webhook_secret: str, operator_key: str | None = None, *,
+              oid4vp: PresentationVerifier | None = None) -> web.Application:
     """The verifier's app. `operator_key`: the key its operator signs in with (and scripts send in
-    `X-Operator-Key`); None leaves pages and API open to anyone who can reach the app."""
+    `X-Operator-Key`); None leaves pages and API open to anyone who can reach the app. `oid4vp`:
+    also ask wallets that speak only OpenID4VP (its wallet endpoints under /oid4vp/ are public)."""
     if operator_key is not None and not operator_key:
         raise ValueError("the verifier's operator key must not be empty (None: no sign-in)")
     receiver = WebhookReceiver(webhook_secret)
@@ -208,7 +214,9 @@ def build_app(service: VerifierService, webhook_secret: str, operator_key: str |
         await service.on_webhook(event.topic, event.payload)
 
     receiver.on("present_proof_v2_0", forward)
-    signin = (operator_signin(service.store, operator_key, app_name=pages.APP_NAME, public_paths=PUBLIC_PATHS)
+    public_prefixes = ("/webhooks/", "/static/", *(("/oid4vp/",) if oid4vp is not None else ()))
+    signin = (operator_signin(service.store, operator_key, app_name=pages.APP_NAME, public_paths=PUBLIC_PATHS,
+                              public_prefixes=public_prefixes)
               if operator_key else None)
 
     def me(request: web.Request) -> tuple[str | None, str]:
@@ -297,6 +305,24 @@ def build_app(service: VerifierService, webhook_secret: str, operator_key: str |
         return web.json_response({"checked": checked,
                                   "verdicts": [v.to_json(figures=figures) for v in verdicts]})
 
+    async def oid4vp_request(request: web.Request) -> web.Response:
+        me(request)
+        assert oid4vp is not None
+        asked = await oid4vp.create_request()
+        return web.json_response({"request_id": asked.request_id, "uri": asked.uri, "expires_in": asked.expires_in},
+                                 status=201, headers={"Cache-Control": "no-store"})
+
+    async def oid4vp_outcome(request: web.Request) -> web.Response:
+        me(request)
+        assert oid4vp is not None
+        try:
+            outcome = oid4vp.answered(request.match_info["request_id"])
+        except KeyError:
+            raise web.HTTPNotFound(text="no such request, or it expired unanswered") from None
+        if outcome is None:
+            return web.json_response({"state": "waiting"})
+        return web.json_response({"state": "done", "outcome": outcome.to_json()})
+
     async def invitation_state(request: web.Request) -> web.Response:
         me(request)
         connection_id = await service.connection(request.match_info["invitation_id"])
@@ -379,6 +405,9 @@ def build_app(service: VerifierService, webhook_secret: str, operator_key: str |
         web.get("/invitations/{invitation_id}", invitation_page),
         web.post("/invitations/{invitation_id}/requests", ask_page),
     ])
+    if oid4vp is not None:
+        app.add_routes([web.post("/api/oid4vp-requests", oid4vp_request),
+                        web.get("/api/oid4vp-requests/{request_id}", oid4vp_outcome), *oid4vp.routes()])
     app.on_startup.append(lambda _app: service.sweep())  # what a restart left waiting
     app.cleanup_ctx.append(sweeping(service.sweep, service.sweep_interval, "verifier"))
     return app

@@ -47,6 +47,7 @@ from controllers.customer.service import build_app as wallet_pages_app
 from controllers.issuance import EmissionsIssuer, IssuerSettings, StageClock
 from controllers.ledger import AuditorSpec, LedgerSession, create_secret_file, read_secret_file, open_ledger
 from controllers.ledger.registry import AuditorDirectory
+from controllers.oid4vc import CredentialIssuer
 from emissions.stack.backends import DevPeerLedger, LedgerAccess, LedgerChoice
 from emissions.stack.demo import StackClient
 from emissions.stack.devpeer_process import DevPeerProcess
@@ -58,6 +59,7 @@ from controllers.utility.service import build_app as utility_app
 from controllers.verifier import EmissionsVerifier, VerifierService
 from controllers.verifier.proofs import ProofChecker
 from controllers.verifier import build_app as verifier_app
+from controllers.verifier.oid4vp import PresentationVerifier
 from controllers.workflow import WorkflowStore
 
 __all__ = ["EmbeddedStack", "StackConfig"]
@@ -187,7 +189,9 @@ class EmbeddedStack:
         self.auditor_key = _stored_secret(self.data_dir / "auditor" / "operator.key")
         self.auditor = AuditManager(AuditorConfig(self.data_dir / "auditor", urls), issuer.admin, self.http,
                                     auditor_store, issuer)
-        await self._serve(auditor_app(self.auditor, specs["auditor"].webhook_secret, self.auditor_key),
+        # Wallets that speak only OpenID4VCI take credentials from the auditor's own service.
+        oid4vci = CredentialIssuer(issuer.admin, issuer.settings.auditor_did, self.url("auditor"))
+        await self._serve(auditor_app(self.auditor, specs["auditor"].webhook_secret, self.auditor_key, oid4vci=oid4vci),
                           specs["auditor"].controller_port)
         await self.auditor.start()
 
@@ -197,7 +201,8 @@ class EmbeddedStack:
         # auditor from the ledger's registry (read as the verifier's org reads it: public state).
         host_config = HostConfig(self.data_dir / "customer", urls,
                                  auto_share_emissions=self.config.auto_share_emissions, bill_store=bills,
-                                 signups_per_minute=self.config.signups_per_minute)
+                                 signups_per_minute=self.config.signups_per_minute,
+                                 auditor_urls={issuer.settings.auditor_did: self.url("auditor")})
         self.wallets = WalletHost(host_config, await self._admin("customer"))
         self._exit.callback(self.wallets.close)
         # One app: the agent's webhooks arrive on the controller port, people use the pages port.
@@ -210,10 +215,14 @@ class EmbeddedStack:
         # Proofs handed over directly are checked in worker processes, never by the verifier's agent
         # (see controllers.verifier.proofs); the workers start with the stack, in the background.
         proofs = await self._exit.enter_async_context(ProofChecker(workers=2))
-        self.verifier = VerifierService(EmissionsVerifier(await self._admin("verifier"), verifier_ledger, proofs),
-                                        self._store(self.data_dir / "verifier" / "workflow.sqlite3"))
+        verifier_admin = await self._admin("verifier")
+        emissions = EmissionsVerifier(verifier_admin, verifier_ledger, proofs)
+        self.verifier = VerifierService(emissions, self._store(self.data_dir / "verifier" / "workflow.sqlite3"))
         self.verifier_key = _stored_secret(self.data_dir / "verifier" / "operator.key")
-        await self._serve(verifier_app(self.verifier, specs["verifier"].webhook_secret, self.verifier_key),
+        # OpenID4VP requests are signed by a did:key of the verifier's agent (their client_id).
+        oid4vp = PresentationVerifier(verifier_admin, (await verifier_admin.create_did_key()).did, self.verifier_url,
+                                      emissions)
+        await self._serve(verifier_app(self.verifier, specs["verifier"].webhook_secret, self.verifier_key, oid4vp=oid4vp),
                           specs["verifier"].controller_port)
         self.config.say(f"ready: wallet pages {self.wallet_url}, verifier {self.verifier_url}, "
                         f"auditor operator page {self.url('auditor')}/audits")

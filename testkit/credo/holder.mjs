@@ -12,6 +12,12 @@
 // is granted and its pickup WebSocket is open (implicit pickup, what ACA-Py mediators do), and only
 // then prints its ready line, whose `endpoint` is the mediator's. Outbound: HTTP and WebSocket.
 //
+// OpenID for VC (the wallet side of controllers/oid4vc): POST /oid4vci/accept {offerUri, pin, binding?}
+// takes a credential offer (OpenID4VCI, pre-authorized code with its PIN) and stores the SD-JWT VC it
+// yields, bound to a fresh Ed25519 key (binding "jwk", the default) or to the startup did:key ("did");
+// GET /sd-jwt-vcs lists them; POST /oid4vp/present {requestUri} answers an OpenID4VP request with what
+// the request asks of the held SD-JWT VCs (only the claims it names are disclosed).
+//
 // The Askar native library is not downloaded: LIB_ASKAR_PATH names the directory holding
 // libaries_askar.so (or the file itself), e.g. the one in the venv's aries_askar wheel.
 
@@ -105,6 +111,7 @@ const core = load('@credo-ts/core')
 const { agentDependencies, HttpInboundTransport } = load('@credo-ts/node')
 const NodeFileSystem = agentDependencies.FileSystem
 const { AskarModule } = load('@credo-ts/askar')
+const { OpenId4VcHolderModule } = load('@credo-ts/openid4vc')
 const { askarNodeJS: askar } = load('@openwallet-foundation/askar-nodejs')
 const askarShared = load('@openwallet-foundation/askar-shared')
 const { defaultDocumentLoader } = load('@credo-ts/core/build/modules/vc/data-integrity/libraries/documentLoader')
@@ -127,6 +134,9 @@ const {
   CredentialsModule,
   DidKey,
   DifPresentationExchangeProofFormatService,
+  DifPresentationExchangeService,
+  SdJwtVcService,
+  getJwkFromKey,
   HttpOutboundTransport,
   JsonLdCredentialFormatService,
   JsonTransformer,
@@ -236,6 +246,7 @@ const agent = new Agent({
       }),
     } : {}),
     askar: new AskarModule({ ariesAskar: askar }),
+    openId4VcHolder: new OpenId4VcHolderModule(),
     connections: new ConnectionsModule({ autoAcceptConnections: true }),
     w3cCredentials: new W3cCredentialsModule({ documentLoader }),
     credentials: new CredentialsModule({
@@ -590,6 +601,62 @@ const routes = [
     return JsonTransformer.toJSON(signed)
   }],
 
+  ['POST', /^\/oid4vci\/accept$/, async (_m, body) => {
+    const offerUri = requireString(body, 'offerUri')
+    const pin = body.pin === undefined || body.pin === null ? undefined : requireString(body, 'pin')
+    const binding = body.binding === undefined ? 'jwk' : requireString(body, 'binding')
+    if (!['jwk', 'did'].includes(binding)) throw new HttpError(400, '"binding" must be "jwk" or "did"')
+    return await asUnprocessable(async () => {
+      const holder = agent.modules.openId4VcHolder
+      const resolvedCredentialOffer = await holder.resolveCredentialOffer(offerUri)
+      const token = await holder.requestToken({ resolvedCredentialOffer, txCode: pin })
+      const responses = await holder.requestCredentials({
+        resolvedCredentialOffer,
+        ...token,
+        allowedProofOfPossessionSignatureAlgorithms: ['EdDSA'],
+        credentialBindingResolver: async ({ supportsJwk }) => {
+          if (binding === 'jwk' && supportsJwk) {
+            // A key of its own for this credential: nothing links it to the wallet's DIDComm DIDs.
+            const key = await agent.context.wallet.createKey({ keyType: KeyType.Ed25519 })
+            return { method: 'jwk', jwk: getJwkFromKey(key) }
+          }
+          return { method: 'did', didUrl: `${did}#${did.slice('did:key:'.length)}` }
+        },
+      })
+      const stored = []
+      for (const { credential } of responses) {
+        if (typeof credential?.compact !== 'string') throw new Error('the issuer answered with something other than an SD-JWT VC')
+        const record = await agent.sdJwtVc.store(credential.compact)
+        stored.push(sdJwtVcJson(record))
+      }
+      return { credentials: stored }
+    })
+  }],
+
+  ['GET', /^\/sd-jwt-vcs$/, async () => (await agent.sdJwtVc.getAll()).map(sdJwtVcJson)],
+
+  ['POST', /^\/oid4vp\/present$/, async (_m, body) => {
+    const requestUri = requireString(body, 'requestUri')
+    return await asUnprocessable(async () => {
+      const holder = agent.modules.openId4VcHolder
+      const resolved = await holder.resolveSiopAuthorizationRequest(requestUri)
+      const exchange = resolved.presentationExchange
+      if (!exchange) throw new Error('the request asks for no presentation (no presentation_definition)')
+      if (!exchange.credentialsForRequest.areRequirementsSatisfied) throw new Error('no held credential satisfies the request')
+      const credentials = agent.dependencyManager.resolve(DifPresentationExchangeService).selectCredentialsForRequest(exchange.credentialsForRequest)
+      const { serverResponse, submittedResponse } = await holder.acceptSiopAuthorizationRequest({
+        authorizationRequest: resolved.authorizationRequest,
+        presentationExchange: { credentials },
+      })
+      return {
+        clientId: resolved.authorizationRequest.authorizationRequestPayload.client_id ?? null,
+        status: serverResponse.status,
+        body: serverResponse.body ?? null,
+        submitted: submittedResponse,
+      }
+    })
+  }],
+
   ['POST', /^\/decrypt$/, async (_m, body) => {
     const jwe = requireObject(body, 'jwe')
     const given = body.did !== undefined && body.did !== null ? await requireHeldDidKey(requireString(body, 'did'), 'did') : undefined
@@ -706,6 +773,22 @@ async function decryptJwe(jwe, onlyDid) {
   }
   const plaintext = protectedHeader.zip === 'DEF' ? zlib.inflateRawSync(Buffer.from(data)) : Buffer.from(data)
   return { plaintext, did: opener }
+}
+
+// What a failed OpenID exchange says, as 422 (the library's own message, one line).
+async function asUnprocessable(fn) {
+  try {
+    return await fn()
+  } catch (error) {
+    if (error instanceof HttpError) throw error
+    const cause = error?.cause?.message ? ` (${error.cause.message})` : ''
+    throw new HttpError(422, `${error?.message ?? error}${cause}`)
+  }
+}
+
+function sdJwtVcJson(record) {
+  const decoded = agent.dependencyManager.resolve(SdJwtVcService).fromCompact(record.compactSdJwtVc)
+  return { id: record.id, compact: record.compactSdJwtVc, header: decoded.header, claims: decoded.prettyClaims }
 }
 
 function readBody(req) {

@@ -158,7 +158,7 @@ def test_credential_page_shows_figures_anchor_bill_and_check_result():
                  row.issuer, "eGRID2023", "0.19504 kg CO2e per kWh", "24 included", "5 February 2024"):
         assert fact in text, fact
     path = "/credentials/" + vc["id"].replace(":", "%3A")
-    assert forms(html) == ["/signout", f"{path}/bill/check"]
+    assert forms(html) == ["/signout", f"{path}/bill/check", f"{path}/openid-offer"]
     assert {"class": "button secondary", "href": f"{path}/bill"} in parsed.all("a")
     assert "Download and check the bill" in text and "Download the bill" in text
     assert '<p class="notice success" role="status">The bill matches the credential.</p>' in html

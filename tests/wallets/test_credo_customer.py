@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,15 @@ from controllers.auditor import AuditRequest
 from controllers.verifier.checks import EmissionsVerifier
 from controllers.verifier.request import await_verdicts, request_credential
 from controllers.verifier.verdict import VERIFIED
+from credentials import Period
 from credentials import vocabulary as v
 from custody import LocalContentStore
-from testkit.consent_stack import OPERATOR_KEY, PERIOD, Stack, eventually
+from testkit.consent_stack import OPERATOR_KEY, Stack, eventually
 from testkit.credo_holder import CredoHolder, require_credo
 
 pytestmark = pytest.mark.slow
+
+YEAR = Period(date(2024, 1, 1), date(2024, 12, 31))  # twelve monthly bills
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +65,7 @@ async def _journey(stack: Stack, wallet: CredoHolder, account: str, verifier_adm
     assert customer_did.startswith("did:key:z6Mk")  # bound by the utility to the wallet's connection key
 
     audit_id, invitation = await stack.auditor.new_audit(
-        AuditRequest(PERIOD, frozenset({v.SCOPE_USAGE}), "Scope 2 audit", 30, account=account))
+        AuditRequest(YEAR, frozenset({v.SCOPE_USAGE}), "Scope 2 audit", 30, account=account))
     await wallet.receive_invitation(invitation_url(invitation))
     await _answer(wallet, wallet.proof_requests, wallet.accept_proof_request, "the auditor's account proof request")
     issued = await _answer(wallet, wallet.credential_proposals, wallet.accept_credential_proposal,
@@ -70,7 +74,7 @@ async def _journey(stack: Stack, wallet: CredoHolder, account: str, verifier_adm
     assert consent["issuer"] == customer_did and v.CONSENT_TYPE in consent["type"]
     assert consent["proof"]["type"] == "Ed25519Signature2018"
 
-    audit = await stack.audit_state(audit_id, "done", "failed", timeout=120)
+    audit = await stack.audit_state(audit_id, "done", "failed", timeout=180)
     assert audit.state == "done", audit.data.get("reason")
 
     async def emissions():
@@ -78,7 +82,7 @@ async def _journey(stack: Stack, wallet: CredoHolder, account: str, verifier_adm
         return found if len(found) == len(audit.periods) else None
 
     held = await eventually(emissions, timeout=60, what="every emissions credential in the Credo wallet")
-    assert {c["credentialSubject"]["id"] for c in held} == {customer_did}
+    assert len(held) == 12 and {c["credentialSubject"]["id"] for c in held} == {customer_did}
 
     # The bill, opened with the key-agreement key of the wallet's own DID.
     subject = held[0]["credentialSubject"]

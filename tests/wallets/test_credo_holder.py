@@ -31,6 +31,7 @@ from credentials.account import AccountClaims, account_credential
 from credentials.consent import ConsentTerms, Period, consent_credential, new_consent_id
 from custody.jwe import encrypt, recipient_kids
 from custody.keys import Recipient, generate_private_key, public_multibase
+from testkit.consent_stack import eventually
 from testkit.credo_holder import CredoHolder, CredoHolderError, require_credo
 
 pytestmark = pytest.mark.slow
@@ -41,17 +42,6 @@ LD_OPTIONS = {"proofType": "Ed25519Signature2018", "proofPurpose": "assertionMet
 @pytest.fixture(autouse=True)
 def _credo_available():
     require_credo()
-
-
-async def eventually(check, *, timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def connect(agent: AcaPyAdmin, holder: CredoHolder) -> str:
