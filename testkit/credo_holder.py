@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -38,7 +37,7 @@ import aiohttp
 
 from agents.contexts import project_contexts
 from testkit.agents import free_port
-from testkit.policy import require
+from testkit.policy import node20_problem, require
 
 __all__ = ["CREDO_DIR", "CredoHolder", "CredoHolderError", "credo_problem", "require_credo"]
 
@@ -68,12 +67,9 @@ def askar_library_dir() -> Path | None:
 
 def credo_problem() -> str | None:
     """Why the Credo holder cannot run here, or None when it can."""
-    node = shutil.which("node")
-    if node is None:
-        return "node is not on PATH (Node.js 20 is needed for the Credo wallet)"
-    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
-    if not version.startswith("v20."):
-        return f"Node 20 is needed for the Credo wallet, found {version or 'no version'}"
+    problem = node20_problem("the Credo wallet")
+    if problem:
+        return problem
     for needed in _NEEDED:
         if not (CREDO_DIR / "node_modules" / needed).exists():
             return f"node_modules/{needed} missing in {CREDO_DIR}: run ./run setup (ensure_credo)"

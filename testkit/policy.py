@@ -7,6 +7,8 @@ skips with the reason, under CI=true it fails, so CI never passes by silently sk
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,14 @@ def require(condition: bool, reason: str) -> None:
     if in_ci():
         pytest.fail(f"missing dependency in CI: {reason}")
     pytest.skip(reason)
+
+
+def node20_problem(purpose: str) -> str | None:
+    """Why Node.js 20 cannot run `purpose` here (not on PATH, another version), or None."""
+    node = shutil.which("node")
+    if node is None:
+        return f"node is not on PATH (Node.js 20 is needed for {purpose})"
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+    if not version.startswith("v20."):
+        return f"Node 20 is needed for {purpose}, found {version or 'no version'}"
+    return None

@@ -58,10 +58,7 @@ async def offer_for_presentation(manager: AuditManager, issuer: CredentialIssuer
         raise OfferRefused("the presentation or its credential does not verify")
     record_id = (subject.get("ledgerAnchor") or {}).get("recordId")
     for audit in manager.audits(AuditState.DONE):
-        if (audit.account or {}).get("holder") != holder:
-            continue
-        for period in audit.periods:
-            anchored = period.get("anchored") or {}
-            if (anchored.get("anchor") or {}).get("record_id") == record_id:
-                return issuer.offer(manager.issuer.credential(anchored))
+        anchored = audit.anchored(record_id) if (audit.account or {}).get("holder") == holder else None
+        if anchored is not None:
+            return issuer.offer(manager.issuer.credential(anchored))
     raise OfferRefused("no finished audit of this auditor anchored that record for that holder")

@@ -128,6 +128,14 @@ class AuditRecord:
     def periods(self) -> list[dict[str, Any]]:
         return list(self.data.get("periods") or [])
 
+    def anchored(self, record_id: Any) -> dict[str, Any] | None:
+        """What the audit anchored for the ledger record `record_id` (what its credential is made of)."""
+        for period in self.periods:
+            anchored = period.get("anchored") or {}
+            if (anchored.get("anchor") or {}).get("record_id") == record_id:
+                return anchored
+        return None
+
     # The exchanges and facts the consent half collected.
     @property
     def connection_id(self) -> str | None:

@@ -183,8 +183,7 @@ def build_app(manager: AuditManager, webhook_secret: str, operator_key: str, *,
         record_id = body.get("record_id") if isinstance(body, dict) else None
         if audit.state != AuditState.DONE:
             raise _error(web.HTTPConflict, f"the audit is {audit.state}: only a done audit's credentials are offered")
-        anchored = next((p["anchored"] for p in audit.periods
-                         if (p.get("anchored") or {}).get("anchor", {}).get("record_id") == record_id), None)
+        anchored = audit.anchored(record_id)
         if not isinstance(record_id, str) or anchored is None:
             raise _error(web.HTTPNotFound, "no anchored period of this audit has that record_id")
         offer = oid4vci.offer(manager.issuer.credential(anchored))

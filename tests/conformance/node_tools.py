@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from testkit.policy import node20_problem
 from tests.conformance.processes import ServerProcess, free_port
 
 __all__ = [
@@ -26,12 +26,9 @@ _CLIENT = NODE_DIR / "client" / "main.js"
 
 def node_problem() -> str | None:
     """Why the Node side cannot run here, or None when it can."""
-    node = shutil.which("node")
-    if node is None:
-        return "node is not on PATH (Node.js 20 is needed for the conformance suite)"
-    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
-    if not version.startswith("v20."):
-        return f"Node 20 is needed (fabric-gateway 1.11 and fabric-shim 2.5.8), found {version}"
+    problem = node20_problem("the conformance suite (fabric-gateway 1.11 and fabric-shim 2.5.8)")
+    if problem:
+        return problem
     for needed in (_SHIM_CLI, _GATEWAY):
         if not needed.exists():
             return f"{needed.relative_to(NODE_DIR)} missing: run `npm ci` in {NODE_DIR} (./run setup)"

@@ -44,6 +44,28 @@ def _credo_available():
     require_credo()
 
 
+async def issued_by_the_wallet(holder: CredoHolder, auditor: AcaPyAdmin, cred_ex_id: str,
+                               consent_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The wallet takes the auditor's proposal (found by the consent's id) as issuer; the auditor
+    requests once the wallet's offer arrives. Returns (the proposal as the wallet saw it, what it issued)."""
+    async def proposal():
+        found = [p for p in await holder.credential_proposals() if p["credential"]["id"] == consent_id]
+        return found[0] if found else None
+
+    at_holder = await eventually(proposal, what="the proposal at the wallet")
+
+    async def request_when_offered():
+        record = await auditor.credential_exchange(cred_ex_id)
+        if record.state == "offer-received":
+            await auditor.send_credential_request(cred_ex_id)
+            return True
+        return False
+
+    accepting = asyncio.create_task(holder.accept_credential_proposal(at_holder["id"]))
+    await eventually(request_when_offered, what="the wallet's offer at the auditor")
+    return at_holder, await accepting
+
+
 async def connect(agent: AcaPyAdmin, holder: CredoHolder) -> str:
     """The agent invites (OOB 1.1, DID Exchange 1.1), the holder accepts; the agent's connection id."""
     invitation = await agent.create_invitation(auto_accept=True)
@@ -266,23 +288,8 @@ async def test_connection_did_key_is_the_customer_did(agent_network, tmp_path):
                                      terms=terms, issued=datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1))
         proposed = await auditor.send_credential_proposal(audit_conn, consent)
 
-        async def proposal():
-            found = [p for p in await holder.credential_proposals() if p["credential"]["id"] == consent["id"]]
-            return found[0] if found else None
-
-        at_holder = await eventually(proposal, what="the proposal at the wallet")
+        at_holder, issued = await issued_by_the_wallet(holder, auditor, proposed.cred_ex_id, consent["id"])
         assert at_holder["credential"]["issuer"] == customer and at_holder["issuerHeld"] is True
-
-        async def request_when_offered():
-            record = await auditor.credential_exchange(proposed.cred_ex_id)
-            if record.state == "offer-received":
-                await auditor.send_credential_request(proposed.cred_ex_id)
-                return True
-            return False
-
-        accepting = asyncio.create_task(holder.accept_credential_proposal(at_holder["id"]))
-        await eventually(request_when_offered, what="the wallet's offer at the auditor")
-        issued = await accepting
         assert issued["credential"]["proof"]["verificationMethod"] == f"{customer}#{customer.removeprefix('did:key:')}"
         done = await exchange_state(auditor, proposed.cred_ex_id, {"done"})
         assert done.credential["issuer"] == customer
@@ -340,23 +347,8 @@ async def test_issues_a_proposed_consent(agent_network, tmp_path):
                                      issued=datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1))
         proposed = await auditor.send_credential_proposal(conn_id, consent)
 
-        async def proposal():
-            found = [p for p in await holder.credential_proposals() if p["credential"]["id"] == consent["id"]]
-            return found[0] if found else None
-
-        at_holder = await eventually(proposal, what="the proposal at the wallet")
+        at_holder, issued = await issued_by_the_wallet(holder, auditor, proposed.cred_ex_id, consent["id"])
         assert at_holder["options"] == LD_OPTIONS and at_holder["credential"]["issuer"] == holder.did
-
-        async def request_when_offered():
-            record = await auditor.credential_exchange(proposed.cred_ex_id)
-            if record.state == "offer-received":
-                await auditor.send_credential_request(proposed.cred_ex_id)
-                return True
-            return False
-
-        accepting = asyncio.create_task(holder.accept_credential_proposal(at_holder["id"]))
-        await eventually(request_when_offered, what="the wallet's offer at the auditor")
-        issued = await accepting
         assert issued["state"] in {"credential-issued", "done"}
         signed = issued["credential"]
         assert signed["proof"]["type"] == "Ed25519Signature2018" and signed["proof"]["proofPurpose"] == "assertionMethod"
