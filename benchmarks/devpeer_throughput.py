@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from network.gateway import connect, create_channel  # noqa: E402
 from network.msp import generate_crypto_material, load_msp  # noqa: E402
 from testkit.devpeer import CHANNEL, PROBE, config_mapping  # noqa: E402
 from testkit.devpeer import config_toml  # noqa: E402
+from testkit.ports import free_port  # noqa: E402
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -65,12 +65,6 @@ def _start(config: Path, ready: Path, profile: Path | None) -> tuple[subprocess.
             raise RuntimeError("devpeer did not become ready")
         time.sleep(0.05)
     return process, ready.read_text()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def run_load(address: str, member, total: int, clients: int, processes: dict[str, int]) -> dict[str, float]:

@@ -36,7 +36,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -66,6 +65,7 @@ from controllers.ledger import (  # noqa: E402
     open_ledger,
 )
 from network.msp import generate_crypto_material, parse_crypto_config  # noqa: E402
+from testkit.ports import free_port  # noqa: E402
 
 ORGS = {"Auditor1MSP": "auditor1.example.com", "Auditor2MSP": "auditor2.example.com"}
 DIDS = {"Auditor1MSP": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
@@ -75,12 +75,6 @@ WARM_UP = 16
 
 # (msp_id, "Admin" | "User1") -> the connection profile of that identity on the backend under test
 ProfileOf = Callable[[str, str], ConnectionProfile]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(path: Path, process: subprocess.Popen, what: str) -> str:

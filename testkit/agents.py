@@ -37,14 +37,9 @@ from aiohttp import web
 
 from controllers.acapy import AcaPyAdmin, WebhookReceiver
 from testkit.policy import require
+from testkit.ports import free_port
 
 __all__ = ["AgentNetwork", "agent_network", "free_port", "free_agent_ports", "start_agents", "stop_agents", "require_agents"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def free_agent_ports(roles: tuple[str, ...] = ROLE_NAMES) -> dict[str, AgentPorts]:

@@ -36,7 +36,7 @@ from typing import Any
 import aiohttp
 
 from agents.contexts import project_contexts
-from testkit.agents import free_port
+from testkit.ports import free_port
 from testkit.policy import node20_problem, require
 
 __all__ = ["CREDO_DIR", "CredoHolder", "CredoHolderError", "credo_problem", "require_credo"]

@@ -1,20 +1,59 @@
-"""Free ranges of loopback ports for whole stacks and networks started by tests."""
+"""Free ranges of loopback ports for whole stacks and networks started by tests.
+
+A range is probed free, then bound seconds later (a Fabric peer binds after the CAs have enrolled
+every identity). Ranges are drawn from outside the kernel's ephemeral range: inside it, any
+outbound connection made in between (an enrollment, an orderer dialling another) may take one of
+the range's ports as its source port, and the peer then fails with "address already in use". CI
+once failed that way on 127.0.0.1:51730.
+"""
 
 from __future__ import annotations
 
 import random
 import socket
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
-__all__ = ["free_base"]
+__all__ = ["free_base", "free_port", "ephemeral_range"]
+
+LOWEST, HIGHEST = 10000, 65535
+_EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def ephemeral_range() -> range:
+    """The ports the kernel hands out to outbound connections and to bind(port 0)."""
+    try:
+        low, high = (int(part) for part in _EPHEMERAL.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999  # Linux's default
+    return range(low, high + 1)
+
+
+def free_port() -> int:
+    """A port the kernel just handed out on 127.0.0.1 (bind(0) draws odd ports, outbound connections
+    even ones, so the two do not meet); the caller binds it soon after."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _bases(span: int, step: int) -> list[int]:
+    ephemeral = ephemeral_range()
+    bases = [base for base in range(LOWEST, HIGHEST - span, step)
+             if base + span <= ephemeral.start or base >= ephemeral.stop]
+    if not bases:
+        raise RuntimeError(f"no room for {span} loopback ports outside the ephemeral range "
+                           f"{ephemeral.start}-{ephemeral.stop - 1} ({_EPHEMERAL})")
+    return bases
 
 
 def free_base(ports_of: Callable[[int], Iterable[int]], *, span: int, step: int, tries: int = 200) -> int:
-    """A base port B (a multiple of `step` in 20000..60000-span) whose `ports_of(B)` are all free
-    right now, probed by binding each."""
+    """A base port B (a multiple of `step`, B..B+span outside the ephemeral range) whose
+    `ports_of(B)` are all free right now, probed by binding each."""
+    bases = _bases(span, step)
     rng = random.Random()
     for _ in range(tries):
-        base = rng.randrange(20000, 60000 - span, step)
+        base = rng.choice(bases)
         held: list[socket.socket] = []
         try:
             for port in ports_of(base):

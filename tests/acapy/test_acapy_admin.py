@@ -6,7 +6,7 @@ import pytest
 
 from controllers.acapy import AcaPyAdmin, AdminApiError, ExchangeTimeout, dif_request, new_challenge
 from tests.acapy.flows import account_credential, connect
-from testkit.agents import free_port
+from testkit.ports import free_port
 
 
 async def test_errors_name_the_call(agent_network):

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import grpc
 from fabric_protos.peer import chaincode_pb2, chaincode_shim_pb2, chaincode_shim_pb2_grpc, proposal_response_pb2
 
 Message = chaincode_shim_pb2.ChaincodeMessage
 CHANNEL = "utilityemissions"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def run_put_then_get(channel: grpc.aio.Channel) -> list[Message]:

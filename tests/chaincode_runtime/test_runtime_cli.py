@@ -12,7 +12,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from ccaas_client import check_exchange, free_port, run_put_then_get
+from ccaas_client import check_exchange, run_put_then_get
+from testkit.ports import free_port
 from chaincode.runtime import serve
 from emissions.cli.main import main
 from network.devpeer import DevPeer

@@ -17,7 +17,8 @@ from cryptography.x509.oid import NameOID
 from fabric_protos.peer import chaincode_pb2, chaincode_shim_pb2, chaincode_shim_pb2_grpc, proposal_response_pb2
 
 import chaincode.runtime.server as server_module
-from ccaas_client import CHANNEL, check_exchange, free_port, run_put_then_get
+from ccaas_client import CHANNEL, check_exchange, run_put_then_get
+from testkit.ports import free_port
 from chaincode.runtime import TlsConfig, serve
 from tests.conformance.chaincode_py.conformance import chaincode
 

@@ -12,7 +12,8 @@ import pytest
 from testkit.policy import ROOT, require
 from tests.conformance.devpeer_setup import CHAINCODE, CHANNEL, COLLECTION, ORGS, ChaincodeSource, RunningPeer, write_devpeer_config
 from tests.conformance.node_tools import node_problem, run_node_client, start_node_chaincode
-from tests.conformance.processes import ServerProcess, free_port
+from testkit.ports import free_port
+from tests.conformance.processes import ServerProcess
 
 __all__ = [
     "CHAINCODE_KINDS",

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from testkit.policy import node20_problem
-from tests.conformance.processes import ServerProcess, free_port
+from testkit.ports import free_port
+from tests.conformance.processes import ServerProcess
 
 __all__ = [
     "NODE_DIR",

@@ -10,14 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["free_port", "wait_for_listener", "ServerProcess"]
-
-
-def free_port() -> int:
-    """A port the kernel just handed out on 127.0.0.1; the caller binds it soon after."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["wait_for_listener", "ServerProcess"]
 
 
 def wait_for_listener(port: int, timeout: float, *, alive=lambda: True) -> None:

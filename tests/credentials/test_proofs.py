@@ -25,7 +25,7 @@ from controllers.acapy import AdminApiError, new_challenge
 from controllers.verifier.proofs import ProofCheckBusy, ProofChecker, ProofCheckUnavailable, reasons
 from controllers.verifier.request import request_credential
 from credentials.vocabulary import CREDENTIALS_V1, ED25519_2020_CONTEXT, EMISSIONS_TYPE, PROJECT_CONTEXT
-from testkit.agents import free_port
+from testkit.ports import free_port
 from tests.credentials.holder import Holder
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

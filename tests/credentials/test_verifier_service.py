@@ -14,7 +14,7 @@ from controllers.verifier import VerifierService, build_app
 from controllers.web.admission import Admission
 from controllers.workflow import WorkflowStore
 
-from testkit.agents import free_port
+from testkit.ports import free_port
 from tests.credentials.holder import Holder
 
 OPERATOR_KEY = "verifier-operator-test-key"

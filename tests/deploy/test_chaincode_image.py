@@ -15,7 +15,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import sys
 import sysconfig
 import tomllib
@@ -29,6 +28,7 @@ from packaging.requirements import Requirement
 from network.fabric.layout import CHAINCODE_LABEL
 from network.fabric.lifecycle import CHAINCODE_OBJECT
 from chaincode.serve import main as serve_main
+from testkit.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "chaincode" / "Dockerfile"
@@ -47,12 +47,6 @@ atexit.register(record)
 sys.argv = [module]
 runpy.run_module(module, run_name="__main__", alter_sys=True)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def instructions() -> list[tuple[str, str]]:

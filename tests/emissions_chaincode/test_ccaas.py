@@ -13,13 +13,8 @@ from network.devpeer import DevPeer
 from network.devpeer.config import config_from_mapping
 
 from testkit.ledger import ROOT, LedgerNetwork, devpeer_mapping
+from testkit.ports import free_port
 from tests.emissions_chaincode.setup import customer, governed_with_factors, record_request
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

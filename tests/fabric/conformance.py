@@ -24,7 +24,8 @@ from testkit.fabric import FabricNetwork
 from tests.conformance.devpeer_setup import CHAINCODE, COLLECTION, collections
 from tests.conformance.harness import require_node, start_python_ccaas
 from tests.conformance.node_tools import start_node_chaincode
-from tests.conformance.processes import ServerProcess, free_port
+from testkit.ports import free_port
+from tests.conformance.processes import ServerProcess
 
 __all__ = ["COLLECTION", "EITHER_PEER", "KINDS", "DeployedConformance", "deploy_conformance"]
 

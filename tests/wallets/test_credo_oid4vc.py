@@ -37,7 +37,7 @@ from controllers.verifier.service import VerifierService
 from controllers.verifier.service import build_app as verifier_app
 from controllers.workflow import WorkflowStore
 from controllers.verifier.verdict import VERIFIED
-from testkit.agents import free_port
+from testkit.ports import free_port
 from testkit.consent_stack import AUDITOR_KEY, Stack, eventually
 from testkit.credo_holder import CredoHolder, CredoHolderError, require_credo
 
