@@ -12,26 +12,17 @@ from __future__ import annotations
 import random
 import socket
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
-__all__ = ["free_base", "free_port", "ephemeral_range"]
+from network.ports import ephemeral_range
+
+__all__ = ["free_base", "free_port"]
 
 LOWEST, HIGHEST = 10000, 65535
-_EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
-
-
-def ephemeral_range() -> range:
-    """The ports the kernel hands out to outbound connections and to bind(port 0)."""
-    try:
-        low, high = (int(part) for part in _EPHEMERAL.read_text().split())
-    except (OSError, ValueError):
-        low, high = 32768, 60999  # Linux's default
-    return range(low, high + 1)
 
 
 def free_port() -> int:
-    """A port the kernel just handed out on 127.0.0.1 (bind(0) draws odd ports, outbound connections
-    even ones, so the two do not meet); the caller binds it soon after."""
+    """A port the kernel just handed out on 127.0.0.1; the caller binds it soon after. (Linux gives
+    bind(0) odd ports first and outbound connections even ones, so the two rarely meet.)"""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -43,7 +34,7 @@ def _bases(span: int, step: int) -> list[int]:
              if base + span <= ephemeral.start or base >= ephemeral.stop]
     if not bases:
         raise RuntimeError(f"no room for {span} loopback ports outside the ephemeral range "
-                           f"{ephemeral.start}-{ephemeral.stop - 1} ({_EPHEMERAL})")
+                           f"{ephemeral.start}-{ephemeral.stop - 1}")
     return bases
 
 

@@ -9,10 +9,10 @@ import socket
 import pytest
 
 from network.fabric.layout import PORT_SPAN
+from network.ports import ephemeral_range
 from testkit.embedded import _ports as stack_ports
 from testkit.embedded import free_base_port
 from testkit.fabric import free_fabric_base_port
-from testkit.ports import ephemeral_range
 
 
 def test_an_outbound_connections_source_port_cannot_be_listened_on():

@@ -16,10 +16,10 @@ from typing import Any
 from network.fabric import ca, channel, config, lifecycle
 from network.fabric.binaries import FabricDist
 from network.fabric.errors import FabricError
-from network.fabric.layout import ORGS, NetworkLayout, Org
+from network.fabric.layout import ORGS, PORT_SPAN, NetworkLayout, Org
 from network.fabric.processes import ProcessSpec, Running, in_parallel, read_pid, start, stop, wait_listening
 from network.fabric.profiles import ProfileSpec, profile_specs
-from network.ports import in_use
+from network.ports import ephemeral_range, in_use
 
 __all__ = ["NetworkStatus", "ProcessState", "down", "process_names", "status", "up"]
 
@@ -64,6 +64,18 @@ def _check_ports(layout: NetworkLayout) -> None:
                                   f"(choose another --base-port)")
 
 
+def ephemeral_overlap(layout: NetworkLayout) -> str | None:
+    """A notice when the network's ports lie in the kernel's ephemeral range, where an outbound
+    connection may take one between the check above and the process binding it."""
+    ephemeral = ephemeral_range()
+    last = layout.base_port + PORT_SPAN - 1
+    if last < ephemeral.start or layout.base_port >= ephemeral.stop:
+        return None
+    return (f"notice: ports {layout.base_port}-{last} overlap this machine's ephemeral range "
+            f"({ephemeral.start}-{ephemeral.stop - 1}); an outbound connection may take one before its "
+            f"process binds it. A --base-port below {ephemeral.start - PORT_SPAN + 1} avoids that")
+
+
 def _start_all(layout: NetworkLayout, specs: list[tuple[ProcessSpec, list[int]]], timeout: float = 30) -> list[Running]:
     running = [start(spec, layout.run_dir, layout.logs_dir) for spec, _ in specs]
     for (spec, ports), proc in zip(specs, running):
@@ -96,7 +108,9 @@ def up(layout: NetworkLayout, dist: FabricDist, *, say: Say = lambda _: None,
     layout.save()
     secrets = ca.load_secrets(layout)
     say(f"network: {'creating' if fresh else 'resuming'} {layout.root} (ports {layout.base_port}-"
-        f"{layout.base_port + 79}, {_plural(layout.orderers, 'orderer')}, Fabric {dist.bin_dir})")
+        f"{layout.base_port + PORT_SPAN - 1}, {_plural(layout.orderers, 'orderer')}, Fabric {dist.bin_dir})")
+    if notice := ephemeral_overlap(layout):
+        say(notice)
 
     # 1. Each org's fabric-ca, then the identities it issues.
     cas = [(ca.ca_process(dist, layout, org, secrets), [layout.ca_port(org)]) for org in ORGS.values()]

@@ -8,6 +8,8 @@ import yaml
 from network.fabric import FabricError, NetworkLayout, locate_fabric
 from network.fabric.config import CHANNEL_PROFILE, write_configtx
 from network.fabric.layout import PORT_SPAN
+from network.fabric.network import ephemeral_overlap
+from network.ports import ephemeral_range
 from network.fabric.profiles import profile_specs
 
 
@@ -23,6 +25,18 @@ def test_every_port_is_distinct_loopback_and_within_the_span(tmp_path):
     layout = NetworkLayout.open(tmp_path, 30000, 3)
     ports = [p for group in layout.ports_of_processes().values() for p in group]
     assert len(ports) == len(set(ports)) and all(30000 <= p < 30000 + PORT_SPAN for p in ports)
+
+
+def test_ports_in_the_kernels_ephemeral_range_get_a_notice_that_names_a_safe_base_port(tmp_path):
+    ephemeral = ephemeral_range()
+    inside = NetworkLayout.open(tmp_path / "inside", ephemeral.start + 1000, 3)
+    notice = ephemeral_overlap(inside)
+    assert notice and f"({ephemeral.start}-{ephemeral.stop - 1})" in notice
+    assert f"below {ephemeral.start - PORT_SPAN + 1}" in notice
+    straddling = NetworkLayout.open(tmp_path / "straddling", ephemeral.start - PORT_SPAN + 1, 3)
+    assert ephemeral_overlap(straddling)
+    assert ephemeral_overlap(NetworkLayout.open(tmp_path / "default")) is None  # 7050: the default stays clear
+    assert ephemeral_overlap(NetworkLayout.open(tmp_path / "below", ephemeral.start - PORT_SPAN, 3)) is None
 
 
 def test_a_network_keeps_the_ports_and_orderers_it_was_created_with(tmp_path):
