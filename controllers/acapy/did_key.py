@@ -1,4 +1,5 @@
-"""did:key names for the Ed25519 and X25519 keys a DID document lists (as ACA-Py's resolver gives it).
+"""did:key for Ed25519 keys, both ways, and the Ed25519 and X25519 keys a DID document lists (as
+ACA-Py's resolver gives it). The one codec of did:key the services use.
 
 A wallet that cannot put its own DID into a credential request (stock Credo: its request must equal
 the offer) still authenticates its DIDComm connection with an Ed25519 key it holds; the did:key of
@@ -13,7 +14,7 @@ from typing import Any
 
 import base58
 
-__all__ = ["did_key_of_ed25519", "ed25519_key_of", "x25519_multibase_of"]
+__all__ = ["did_key_of_ed25519", "ed25519_key_of", "ed25519_of_did_key", "is_ed25519_did_key", "x25519_multibase_of"]
 
 ED25519_MULTICODEC = b"\xed\x01"
 X25519_MULTICODEC = b"\xec\x01"
@@ -25,6 +26,27 @@ def did_key_of_ed25519(public_key: bytes) -> str:
     if len(public_key) != 32:
         raise ValueError("an Ed25519 public key is 32 bytes")
     return "did:key:z" + base58.b58encode(ED25519_MULTICODEC + public_key).decode("ascii")
+
+
+def ed25519_of_did_key(did: str) -> bytes:
+    """The 32-byte public key an Ed25519 did:key (no fragment) names; ValueError saying why not."""
+    if not isinstance(did, str) or not did.startswith("did:key:z"):
+        raise ValueError("not a did:key")
+    try:
+        raw = base58.b58decode(did.removeprefix("did:key:z"))
+    except ValueError:
+        raise ValueError("the did:key is not base58btc") from None
+    if not raw.startswith(ED25519_MULTICODEC) or len(raw) != len(ED25519_MULTICODEC) + 32:
+        raise ValueError("not an Ed25519 did:key")
+    return raw[len(ED25519_MULTICODEC):]
+
+
+def is_ed25519_did_key(did: str) -> bool:
+    try:
+        ed25519_of_did_key(did)
+    except ValueError:
+        return False
+    return True
 
 
 def _methods(document: Mapping[str, Any], relationship: str) -> list[Mapping[str, Any]]:

@@ -12,15 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import base58
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from controllers.acapy import did_key
+
 __all__ = ["JoseError", "Jws", "b64url", "b64url_decode", "did_key_of", "ed25519_of_did_key", "ed25519_of_jwk",
            "jwk_of", "read_jws"]
 
-_ED25519_MULTICODEC = b"\xed\x01"
 
 
 class JoseError(ValueError):
@@ -87,19 +87,15 @@ def jwk_of(key: Ed25519PublicKey) -> dict[str, str]:
 
 def ed25519_of_did_key(did_or_url: str) -> Ed25519PublicKey:
     """The key of an Ed25519 did:key, given as the DID or as a DID URL whose fragment is its own key."""
-    if not isinstance(did_or_url, str) or not did_or_url.startswith("did:key:z"):
+    if not isinstance(did_or_url, str):
         raise JoseError("not a did:key")
     did, _, fragment = did_or_url.partition("#")
-    encoded = did[len("did:key:"):]
-    if fragment and fragment != encoded:
+    if fragment and fragment != did.removeprefix("did:key:"):
         raise JoseError("the did:key URL names another key than its DID's")
     try:
-        raw = base58.b58decode(encoded[1:])
-    except ValueError:
-        raise JoseError("the did:key is not base58btc") from None
-    if not raw.startswith(_ED25519_MULTICODEC) or len(raw) != 34:
-        raise JoseError("not an Ed25519 did:key")
-    return Ed25519PublicKey.from_public_bytes(raw[2:])
+        return Ed25519PublicKey.from_public_bytes(did_key.ed25519_of_did_key(did))
+    except ValueError as exc:
+        raise JoseError(str(exc)) from None
 
 
 def did_key_of(did_or_url: str) -> str:

@@ -5,6 +5,10 @@ fields: a ledger anchor must be present, and, when the verifier asks about one r
 credentials of either GHG scope match.
 Each request carries a fresh UUID4 challenge, kept with the request so the presentation that
 comes back is checked against the challenge this verifier issued, not one the holder picked.
+A record the verifier named and the holder did not present gets a rejected verdict of its own:
+the answer covers every record asked about, not only those the wallet chose to show. (ACA-Py's
+verifier agent refuses a submission that leaves a descriptor unanswered; the check here does
+not rest on that.)
 The verifier's agent verifies the presentation itself (--auto-verify-presentation); the
 controller waits for that on the verifier agent's webhooks (bounded), then runs EmissionsVerifier.
 """
@@ -22,7 +26,8 @@ from credentials.vocabulary import EMISSIONS_TYPE, descriptor_schema
 from controllers.verifier.checks import EmissionsVerifier
 from controllers.verifier.verdict import ERROR, REJECTED, Check, Verdict
 
-__all__ = ["PendingRequest", "emissions_definition", "request_credential", "await_verdicts", "settled", "verdicts_on"]
+__all__ = ["PendingRequest", "emissions_definition", "request_credential", "await_verdicts", "not_presented", "settled",
+           "verdicts_on"]
 
 TOPIC = "present_proof_v2_0"
 _DONE = frozenset({"done"})
@@ -72,6 +77,7 @@ class PendingRequest:
     pres_ex_id: str
     thread_id: str | None
     challenge: str
+    record_ids: tuple[str, ...] = ()  # the records named; () when any emissions credential will do
 
 
 async def request_credential(admin: AcaPyAdmin, connection_id: str, *, record_id: str | None = None,
@@ -79,10 +85,11 @@ async def request_credential(admin: AcaPyAdmin, connection_id: str, *, record_id
     if record_id is not None and record_ids is not None:
         raise ValueError("give record_id or record_ids, not both")
     challenge = new_challenge()
+    named = [record_id] if record_id else record_ids
     exchange = await admin.send_presentation_request(
-        connection_id, emissions_definition([record_id] if record_id else record_ids), challenge=challenge, auto_verify=True,
+        connection_id, emissions_definition(named), challenge=challenge, auto_verify=True,
         comment="Please share your audited emissions credential")
-    return PendingRequest(exchange.pres_ex_id, exchange.thread_id, challenge)
+    return PendingRequest(exchange.pres_ex_id, exchange.thread_id, challenge, tuple(dict.fromkeys(named or ())))
 
 
 async def _settled(admin: AcaPyAdmin, waiter: ExchangeWaiter, pres_ex_id: str, timeout: float) -> PresentationExchange:
@@ -108,7 +115,7 @@ async def await_verdicts(verifier: EmissionsVerifier, pending: PendingRequest, *
         return [_ended(exc.state, exc.reason)]
     except ExchangeTimeout as exc:
         return [Verdict(ERROR, (Check("presentation", False, str(exc)),))]
-    return await verdicts_on(verifier, exchange, pending.challenge)
+    return await verdicts_on(verifier, exchange, pending.challenge, asked=pending.record_ids)
 
 
 def settled(exchange: PresentationExchange) -> bool:
@@ -116,8 +123,9 @@ def settled(exchange: PresentationExchange) -> bool:
     return exchange.state == "done" or exchange.state in ENDED_STATES
 
 
-async def verdicts_on(verifier: EmissionsVerifier, exchange: PresentationExchange, challenge: str) -> list[Verdict]:
-    """The verdicts on a settled exchange of a request made with `challenge`."""
+async def verdicts_on(verifier: EmissionsVerifier, exchange: PresentationExchange, challenge: str, *,
+                      asked: Sequence[str] = ()) -> list[Verdict]:
+    """The verdicts on a settled exchange of a request made with `challenge` for the records `asked`."""
     if exchange.state in ENDED_STATES:
         return [_ended(exchange.state, exchange.error_msg)]
     presentation = exchange.presentation or {}
@@ -131,7 +139,28 @@ async def verdicts_on(verifier: EmissionsVerifier, exchange: PresentationExchang
         agent_verified: bool | None = True
     else:
         agent_verified = None if verifier.proofs is not None else False
-    return await verifier.check_presentation(presentation, challenge, agent_verified=agent_verified)
+    verdicts = await verifier.check_presentation(presentation, challenge, agent_verified=agent_verified)
+    return verdicts + not_presented(asked, presentation, verdicts)
+
+
+def not_presented(asked: Sequence[str], presentation: dict[str, Any], verdicts: Sequence[Verdict]) -> list[Verdict]:
+    """A rejected verdict for each record asked about that the presentation does not carry."""
+    shown = {v.record_id for v in verdicts} | set(_record_ids_in(presentation))
+    return [Verdict(REJECTED, (Check("presented", False, "asked for, but the holder did not present it"),),
+                    record_id=record) for record in dict.fromkeys(asked) if record not in shown]
+
+
+def _record_ids_in(presentation: dict[str, Any]) -> list[str]:
+    """The record ids the presented credentials claim (read before any check: a credential that
+    fails its checks was still presented, and its own verdict says why it failed)."""
+    credentials = presentation.get("verifiableCredential") or []
+    found = []
+    for credential in credentials if isinstance(credentials, list) else [credentials]:
+        subject = credential.get("credentialSubject") if isinstance(credential, dict) else None
+        anchor = subject.get("ledgerAnchor") if isinstance(subject, dict) else None
+        if isinstance(anchor, dict) and isinstance(anchor.get("recordId"), str):
+            found.append(anchor["recordId"])
+    return found
 
 
 def _ended(state: str, reason: str | None) -> Verdict:

@@ -96,7 +96,8 @@ class VerifierService:
                   record_ids: Sequence[str] | None = None) -> str:
         pending = await request_credential(self.verifier.admin, connection_id, record_id=record_id,
                                            record_ids=record_ids)
-        self.store.put(KIND, pending.pres_ex_id, WAITING, {"challenge": pending.challenge, "asked": time.time()})
+        self.store.put(KIND, pending.pres_ex_id, WAITING, {"challenge": pending.challenge, "asked": time.time(),
+                                                           "record_ids": list(pending.record_ids)})
         return pending.pres_ex_id
 
     def verdicts(self, request_id: str) -> list[Verdict] | None:
@@ -166,7 +167,8 @@ class VerifierService:
                 verdicts = [Verdict(ERROR, (Check("presentation", False, "the agent lost the exchange"),))]
             else:
                 if settled(exchange):
-                    verdicts = await verdicts_on(self.verifier, exchange, record.data["challenge"])
+                    verdicts = await verdicts_on(self.verifier, exchange, record.data["challenge"],
+                                                 asked=record.data.get("record_ids") or ())
                 elif time.time() - record.data["asked"] > self.timeout:
                     silent = ExchangeTimeout("present_proof_v2_0", request_id, {"done"}, self.timeout, exchange.state)
                     verdicts = [Verdict(ERROR, (Check("presentation", False, str(silent)),))]

@@ -19,13 +19,13 @@ import json
 from importlib import resources
 from typing import Any
 
-import base58
 from acapy_agent.did.did_key import DIDKey
 from acapy_agent.wallet.key_type import ED25519
 
 from agents.contexts import context_document, project_contexts
+from controllers.acapy.did_key import is_ed25519_did_key
 
-__all__ = ["CONTEXT", "DID", "OfflineLoader", "Refused", "ed25519_did_key"]
+__all__ = ["CONTEXT", "DID", "OfflineLoader", "Refused"]
 
 CONTEXT = "context"
 DID = "did"
@@ -43,7 +43,6 @@ _BUNDLED = {
     # ACA-Py's DIF presentations (present-proof v2) carry a presentation_submission.
     "https://identity.foundation/presentation-exchange/submission/v1": "dif-presentation-exchange-submission-v1.jsonld",
 }
-_ED25519_MULTICODEC = b"\xed\x01"
 
 
 class Refused(LookupError):
@@ -59,17 +58,6 @@ def _contexts() -> dict[str, dict[str, Any]]:
     served = {url: json.loads((package / name).read_text(encoding="utf-8")) for url, name in _BUNDLED.items()}
     served.update({url: context_document(url) for url in project_contexts()})
     return served
-
-
-def ed25519_did_key(did: str) -> bool:
-    """Whether `did` (no fragment) is a did:key of one Ed25519 public key (multicodec ed25519-pub)."""
-    if not did.startswith("did:key:z"):
-        return False
-    try:
-        raw = base58.b58decode(did.removeprefix("did:key:z"))
-    except ValueError:
-        return False
-    return raw.startswith(_ED25519_MULTICODEC) and len(raw) == len(_ED25519_MULTICODEC) + 32
 
 
 class OfflineLoader:
@@ -105,7 +93,7 @@ class OfflineLoader:
     @staticmethod
     def _did_document(url: str) -> dict[str, Any]:
         did = url.split("#", 1)[0].split("?", 1)[0].split("/", 1)[0]
-        if not ed25519_did_key(did):
+        if not is_ed25519_did_key(did):
             raise Refused(DID)
         try:
             key = DIDKey.from_did(did)

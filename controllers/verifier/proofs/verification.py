@@ -24,7 +24,8 @@ from typing import Any
 from acapy_agent.vc.ld_proofs import Ed25519Signature2018, Ed25519Signature2020
 from acapy_agent.vc.vc_ld.verify import verify_credential, verify_presentation
 
-from controllers.verifier.proofs.documents import CONTEXT, OfflineLoader, ed25519_did_key
+from controllers.acapy.did_key import is_ed25519_did_key
+from controllers.verifier.proofs.documents import CONTEXT, OfflineLoader
 from controllers.verifier.proofs.keys import Ed25519VerifyingKey
 from controllers.verifier.proofs import reasons
 from controllers.verifier.proofs.result import ProofResult, WorkerFault
@@ -87,7 +88,7 @@ def _credential_precheck(credential: Any) -> ProofResult | None:
     issuer = _id(credential.get("issuer"))
     if not isinstance(issuer, str):
         return ProofResult(False, reasons.MALFORMED_CREDENTIAL)
-    if not ed25519_did_key(issuer):
+    if not is_ed25519_did_key(issuer):
         return ProofResult(False, reasons.ISSUER_NOT_CHECKABLE)
     proofs = _list(credential.get("proof"))
     if not proofs:
@@ -108,7 +109,7 @@ def _presentation_precheck(presentation: Any) -> ProofResult | None:
     for proof in proofs:
         method = _id(proof.get("verificationMethod")) if isinstance(proof, dict) else None
         did = method.split("#", 1)[0] if isinstance(method, str) else ""
-        if not ed25519_did_key(did) or method != _own_method(did):
+        if not is_ed25519_did_key(did) or method != _own_method(did):
             return ProofResult(False, reasons.HOLDER_NOT_CHECKABLE)
     for credential in _list(presentation.get("verifiableCredential")):
         found = _credential_precheck(credential)
