@@ -22,7 +22,6 @@ __all__ = ["JoseError", "Jws", "b64url", "b64url_decode", "did_key_of", "ed25519
            "jwk_of", "read_jws"]
 
 
-
 class JoseError(ValueError):
     """A token that cannot be read or whose signature does not verify; the message says which."""
 
